@@ -1,0 +1,153 @@
+// Starts a real VS Code (code-server) for a test, in its own process group, bound to 127.0.0.1,
+// with a throw-away user-data-dir, and stops it by process group however the test ends.
+import { spawn, spawnSync, ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { codeServerBin, codeServerEnv, ensureTestTools } from './tools';
+
+export interface CodeServerOptions {
+  /** VSIX to install with --install-extension before starting. */
+  vsix?: string;
+  /** Folder opened in the workbench; a fresh empty one when omitted. */
+  workspace?: string;
+  /** Extra user settings merged over the quiet defaults. */
+  settings?: Record<string, unknown>;
+  /** Lets the workbench run extension tests from a `payload` (mocha inside the extension host). */
+  smokeTestDriver?: boolean;
+  /** Display language, e.g. 'zh-cn'. */
+  locale?: string;
+  /** Extra environment for the extension host (e.g. HTTPS_PROXY). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface CodeServer {
+  port: number;
+  baseUrl: string;
+  dir: string;
+  userDataDir: string;
+  workspace: string;
+  /** URL that opens the workspace folder. */
+  folderUrl(extraQuery?: string): string;
+  /** Everything the server and the extension host logged, for secret scans. */
+  logFiles(): string[];
+  stop(): Promise<void>;
+}
+
+const QUIET_SETTINGS = {
+  'workbench.startupEditor': 'none',
+  'workbench.tips.enabled': false,
+  'workbench.welcomePage.walkthroughs.openOnInstall': false,
+  'workbench.secondarySideBar.defaultVisibility': 'hidden',
+  'chat.disableAIFeatures': true,
+  'telemetry.telemetryLevel': 'off',
+  'extensions.autoUpdate': false,
+  'extensions.autoCheckUpdates': false,
+  'extensions.ignoreRecommendations': true,
+  'update.mode': 'none',
+  'security.workspace.trust.enabled': false,
+  'window.restoreWindows': 'none',
+  'git.enabled': false,
+};
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function listFiles(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.join(entry.parentPath ?? (entry as unknown as { path: string }).path, entry.name));
+}
+
+async function waitForHealthy(baseUrl: string, child: ChildProcess, output: () => string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`code-server exited with ${child.exitCode}:\n${output()}`);
+    try {
+      const response = await fetch(`${baseUrl}/healthz`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100)); // poll interval while the server boots
+  }
+  throw new Error(`code-server did not become healthy within ${timeoutMs} ms:\n${output()}`);
+}
+
+export async function startCodeServer(options: CodeServerOptions = {}): Promise<CodeServer> {
+  ensureTestTools();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dingtalk-cs-'));
+  const userDataDir = path.join(dir, 'user');
+  const extensionsDir = path.join(dir, 'ext');
+  const workspace = options.workspace ?? path.join(dir, 'workspace');
+  fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
+  fs.mkdirSync(extensionsDir, { recursive: true });
+  fs.mkdirSync(workspace, { recursive: true });
+  const port = await freePort();
+  const config = path.join(dir, 'config.yaml');
+  fs.writeFileSync(config, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
+  fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify({ ...QUIET_SETTINGS, ...options.settings }, null, 2));
+  const env = { ...codeServerEnv(), ...options.env };
+  const common = ['--config', config, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
+
+  if (options.vsix) {
+    const install = spawnSync(codeServerBin, [...common, '--install-extension', options.vsix, '--force'], { env, encoding: 'utf8' });
+    if (install.status !== 0) throw new Error(`installing ${options.vsix} failed:\n${install.stdout}\n${install.stderr}`);
+  }
+
+  const args = [
+    ...common, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`,
+    '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--reconnection-grace-time', '5',
+  ];
+  if (options.smokeTestDriver) args.push('--vscode-option', 'enable-smoke-test-driver');
+  if (options.locale) args.push('--locale', options.locale);
+  args.push(workspace);
+
+  let output = '';
+  const child = spawn(codeServerBin, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  const baseUrl = `http://127.0.0.1:${port}`;
+
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    try {
+      process.kill(-child.pid!, 'SIGTERM');
+    } catch {
+      return;
+    }
+    const timer = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }, 5_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  // A test runner that dies must not leave code-server behind.
+  process.once('exit', () => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } });
+
+  try {
+    await waitForHealthy(baseUrl, child, () => output);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    port,
+    baseUrl,
+    dir,
+    userDataDir,
+    workspace,
+    folderUrl: (extraQuery = '') => `${baseUrl}/?folder=${encodeURIComponent(workspace)}${extraQuery}`,
+    logFiles: () => listFiles(path.join(userDataDir, 'logs')),
+    stop,
+  };
+}

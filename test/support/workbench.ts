@@ -1,0 +1,184 @@
+// Drives the VS Code workbench in code-server the way a user does: palette, input boxes, quick picks,
+// the DingTalk sidebar webview, the Output panel and notifications. Selectors verified in VS Code 1.139.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Browser, FrameLocator, Page } from 'playwright-core';
+import { isOfflineNoise, launchBrowser } from './browser';
+import { CodeServer, startCodeServer, CodeServerOptions } from './codeServer';
+import { repoRoot } from './tools';
+
+export const resultsDir = path.join(repoRoot, 'test-results');
+const QUICK_INPUT = '.quick-input-widget';
+
+/** Monaco renders non-breaking spaces and wraps lines: compare text with all whitespace removed. */
+export function squash(text: string): string {
+  return text.replace(/[\s\u00a0]+/g, '');
+}
+
+export class Workbench {
+  readonly consoleErrors: string[] = [];
+
+  constructor(readonly page: Page, readonly server: CodeServer) {
+    page.on('console', (message) => {
+      if (message.type() === 'error' && !isOfflineNoise(message.text())) this.consoleErrors.push(message.text());
+    });
+  }
+
+  async open(): Promise<void> {
+    await this.page.goto(this.server.folderUrl());
+    await this.page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    await this.page.waitForSelector('#workbench\\.parts\\.statusbar', { timeout: 60_000 });
+  }
+
+  async reload(): Promise<void> {
+    await this.page.reload();
+    await this.page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    await this.page.waitForSelector('#workbench\\.parts\\.statusbar', { timeout: 60_000 });
+  }
+
+  /** Runs a command by its palette title, e.g. "DingTalk: Send Message". */
+  async runCommand(title: string): Promise<void> {
+    await this.page.keyboard.press('F1');
+    const input = this.page.locator(`${QUICK_INPUT} input`);
+    await input.waitFor({ state: 'visible' });
+    await input.fill(`>${title}`);
+    const row = this.page.locator(`${QUICK_INPUT} .quick-input-list .monaco-list-row`, { hasText: title }).first();
+    await row.waitFor({ state: 'visible', timeout: 15_000 });
+    await this.page.waitForFunction(
+      (expected) => document.querySelector('.quick-input-list .monaco-list-row.focused')?.textContent?.includes(expected) ?? false,
+      title, { timeout: 10_000 },
+    ).catch(() => row.click());
+    await input.press('Enter');
+  }
+
+  /** Waits for an input box (not the palette), checks its prompt when given, types and accepts. */
+  async answerInputBox(value: string, promptIncludes?: string): Promise<void> {
+    const input = this.page.locator(`${QUICK_INPUT} input`);
+    await this.page.waitForFunction(() => {
+      const widget = document.querySelector('.quick-input-widget') as HTMLElement | null;
+      const box = widget?.querySelector('input') as HTMLInputElement | null;
+      return !!widget && widget.style.display !== 'none' && !!box && !box.value.startsWith('>');
+    });
+    if (promptIncludes) await this.page.locator(`${QUICK_INPUT} .quick-input-message, ${QUICK_INPUT} .quick-input-title`, { hasText: promptIncludes }).first().waitFor();
+    await input.fill(value);
+    await input.press('Enter');
+  }
+
+  /** The prompt or validation message currently shown under the input box. */
+  async inputMessage(): Promise<string> {
+    return (await this.page.locator(`${QUICK_INPUT} .quick-input-message`).innerText()).trim();
+  }
+
+  /** Picks the quick-pick row whose label contains `label`. */
+  async pick(label: string): Promise<void> {
+    const row = this.page.locator(`${QUICK_INPUT} .quick-input-list .monaco-list-row`, { hasText: label }).first();
+    await row.waitFor({ state: 'visible', timeout: 15_000 });
+    await row.click();
+  }
+
+  async quickPickLabels(): Promise<string[]> {
+    const rows = this.page.locator(`${QUICK_INPUT} .quick-input-list .monaco-list-row`);
+    await rows.first().waitFor({ state: 'visible', timeout: 15_000 });
+    return rows.allInnerTexts();
+  }
+
+  async pressEscape(): Promise<void> {
+    await this.page.keyboard.press('Escape');
+  }
+
+  /** Opens an activity-bar container by its title and returns the frame of the webview inside it. */
+  async openWebviewView(containerTitle: string): Promise<FrameLocator> {
+    await this.page.locator(`.part.activitybar .action-item a[aria-label^="${containerTitle}"]`).first().click();
+    await this.page.locator('.part.sidebar .composite.title').first().waitFor();
+    return this.webview();
+  }
+
+  webview(): FrameLocator {
+    return this.page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+  }
+
+  /** Text of an Output channel (whitespace removed, see `squash`). */
+  async outputText(channel: string): Promise<string> {
+    await this.runCommand('Output: Show Output Channels...');
+    await this.pick(channel);
+    const lines = this.page.locator('.part.panel .monaco-editor .view-lines');
+    await lines.first().waitFor();
+    return squash(await lines.first().innerText());
+  }
+
+  /** Waits until a notification toast containing `text` shows, and returns it. */
+  async notification(text: string | RegExp, timeout = 30_000) {
+    const toast = this.page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
+    await toast.waitFor({ state: 'visible', timeout });
+    return toast;
+  }
+
+  async clickNotificationButton(text: string | RegExp, button: string): Promise<void> {
+    const toast = await this.notification(text);
+    await toast.locator('.monaco-button', { hasText: button }).first().click();
+  }
+
+  async statusBarItem(idPart: string) {
+    const item = this.page.locator(`#workbench\\.parts\\.statusbar [id*="${idPart}"]`).first();
+    await item.waitFor({ state: 'visible' });
+    return item;
+  }
+
+  async screenshot(name: string): Promise<string> {
+    fs.mkdirSync(resultsDir, { recursive: true });
+    const file = path.join(resultsDir, `${name.replace(/[^\w.-]+/g, '_')}.png`);
+    await this.page.screenshot({ path: file });
+    return file;
+  }
+}
+
+export interface Session {
+  server: CodeServer;
+  browser: Browser;
+  workbench: Workbench;
+  close(): Promise<void>;
+}
+
+/** code-server with the packaged VSIX installed, Chromium, and a workbench that is open and ready. */
+export async function openSession(options: CodeServerOptions = {}): Promise<Session> {
+  const server = await startCodeServer({ vsix: packagedVsix(), ...options });
+  let browser: Browser | undefined;
+  try {
+    browser = await launchBrowser();
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const workbench = new Workbench(page, server);
+    await workbench.open();
+    const opened = browser;
+    return {
+      server,
+      browser: opened,
+      workbench,
+      close: async () => {
+        await opened.close();
+        await server.stop();
+      },
+    };
+  } catch (error) {
+    await browser?.close();
+    await server.stop();
+    throw error;
+  }
+}
+
+/** Runs a UI step and saves a screenshot named after the test when it fails. */
+export async function withScreenshotOnFailure<T>(workbench: Workbench, name: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    const file = await workbench.screenshot(`FAILED-${name}`).catch(() => undefined);
+    if (file && error instanceof Error) error.message += `\n(screenshot: ${path.relative(repoRoot, file)})`;
+    throw error;
+  }
+}
+
+export function packagedVsix(): string {
+  const { name, version } = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { name: string; version: string };
+  const file = path.join(repoRoot, `${name}-${version}.vsix`);
+  if (!fs.existsSync(file)) throw new Error(`${path.basename(file)} is missing: run "npm run package" first.`);
+  return file;
+}
