@@ -1,0 +1,39 @@
+// Code from the editor as a DingTalk markdown message: where it comes from, then the code in a fence.
+
+/** A backtick fence longer than any run of backticks inside the code, so the code cannot close it. */
+export function fenceFor(code: string): string {
+  const longest = Math.max(0, ...[...code.matchAll(/`+/g)].map((m) => m[0].length));
+  return '`'.repeat(Math.max(3, longest + 1));
+}
+
+export interface Snippet {
+  /** Workspace-relative path (forward slashes). */
+  path: string;
+  /** 1-based, inclusive. */
+  startLine: number;
+  endLine: number;
+  /** VS Code language id, used as the fence's info string. */
+  language: string;
+  code: string;
+}
+
+export function lineRange(startLine: number, endLine: number): string {
+  return startLine === endLine ? `L${startLine}` : `L${startLine}-L${endLine}`;
+}
+
+/** Title (what the chat list shows) and markdown text of a snippet message. */
+export function snippetMarkdown(snippet: Snippet, note?: string): { title: string; text: string } {
+  const fence = fenceFor(snippet.code);
+  const where = `${snippet.path}:${lineRange(snippet.startLine, snippet.endLine)}`;
+  const language = /^[\w+#.-]+$/.test(snippet.language) && snippet.language !== 'plaintext' ? snippet.language : '';
+  const code = snippet.code.replace(/\s+$/, '');
+  const text = [
+    ...(note?.trim() ? [note.trim(), ''] : []),
+    `**${snippet.path}** (${lineRange(snippet.startLine, snippet.endLine)})`,
+    '',
+    `${fence}${language}`,
+    code,
+    fence,
+  ].join('\n');
+  return { title: where, text };
+}

@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseMentions } from '../../src/core/mentions';
+
+const none = { atMobiles: [], atUserIds: [], isAtAll: false };
+
+test('mobiles, user ids and @all', () => {
+  assert.deepEqual(parseMentions('@13800138000 please look, cc @user123 and @all'), {
+    atMobiles: ['13800138000'],
+    atUserIds: ['user123'],
+    isAtAll: true,
+  });
+  assert.equal(parseMentions('@所有人 上线了').isAtAll, true);
+  assert.equal(parseMentions('@ALL done').isAtAll, true);
+  assert.equal(parseMentions('@allison done').isAtAll, false);
+  assert.deepEqual(parseMentions('@allison done').atUserIds, ['allison']);
+});
+
+test('an email or URL is not a mention', () => {
+  assert.deepEqual(parseMentions('mail name@example.com or see https://x.com/@user'), none);
+  assert.deepEqual(parseMentions('a@13800138000'), none);
+});
+
+test('mentions after CJK punctuation and brackets', () => {
+  assert.deepEqual(parseMentions('请（@13800138000）和，@dev_1、@ops-2处理').atMobiles, ['13800138000']);
+  assert.deepEqual(parseMentions('请（@13800138000）和，@dev_1、@ops-2处理').atUserIds, ['dev_1', 'ops-2']);
+  assert.deepEqual(parseMentions('(@abc)').atUserIds, ['abc']);
+  assert.deepEqual(parseMentions('第一行\n@abc').atUserIds, ['abc']);
+});
+
+test('deduplicates in order', () => {
+  assert.deepEqual(parseMentions('@b @13800138000 @a @b @13800138000'), {
+    atMobiles: ['13800138000'],
+    atUserIds: ['b', 'a'],
+    isAtAll: false,
+  });
+});
+
+test('user id punctuation: dots and dashes inside, not trailing', () => {
+  assert.deepEqual(parseMentions('thanks @john.doe.').atUserIds, ['john.doe']);
+  assert.deepEqual(parseMentions('hi @a-b-, ok').atUserIds, ['a-b']);
+  assert.deepEqual(parseMentions('@x@y').atUserIds, []);
+});
+
+test('only 11-digit numbers starting with 1 are mobiles; +86 is not accepted', () => {
+  assert.deepEqual(parseMentions('@23800138000 @1380013800').atMobiles, []);
+  assert.deepEqual(parseMentions('@23800138000 @1380013800').atUserIds, ['23800138000', '1380013800']);
+  assert.deepEqual(parseMentions('@+8613800138000'), none);
+  assert.deepEqual(parseMentions('@138001380001').atMobiles, []);
+});
+
+test('nothing inside inline code or fenced code blocks', () => {
+  assert.deepEqual(parseMentions('run `@all` or ``x @y``'), none);
+  assert.deepEqual(parseMentions('```\n@13800138000\n@all\n```\n@after'), { ...none, atUserIds: ['after'] });
+  assert.deepEqual(parseMentions('~~~ts\n@inside\n~~~'), none);
+  assert.deepEqual(parseMentions('````\n```\n@still_code\n````'), none);
+  assert.deepEqual(parseMentions('unclosed `tick @real'), { ...none, atUserIds: ['real'] });
+  assert.deepEqual(parseMentions('`code`@glued'), none);
+});
+
+test('text without mentions', () => {
+  assert.deepEqual(parseMentions(''), none);
+  assert.deepEqual(parseMentions('@ alone, @@, @.'), none);
+  assert.deepEqual(parseMentions('@张三 你好'), none);
+});

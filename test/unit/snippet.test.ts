@@ -1,0 +1,26 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fenceFor, snippetMarkdown } from '../../src/core/snippet';
+
+test('a snippet names the file and line range and fences the code with its language', () => {
+  const { title, text } = snippetMarkdown({ path: 'src/app.ts', startLine: 3, endLine: 5, language: 'typescript', code: 'const a = 1;\nconst b = 2;\n' });
+  assert.equal(title, 'src/app.ts:L3-L5');
+  assert.equal(text, '**src/app.ts** (L3-L5)\n\n```typescript\nconst a = 1;\nconst b = 2;\n```');
+});
+
+test('a single line is L<n>', () => {
+  assert.equal(snippetMarkdown({ path: 'a.py', startLine: 7, endLine: 7, language: 'python', code: 'x' }).title, 'a.py:L7');
+});
+
+test('the fence is longer than any backtick run in the code', () => {
+  assert.equal(fenceFor('no ticks'), '```');
+  assert.equal(fenceFor('a ``` b'), '````');
+  assert.equal(fenceFor('`````'), '``````');
+  const { text } = snippetMarkdown({ path: 'README.md', startLine: 1, endLine: 3, language: 'markdown', code: '```js\nx\n```' });
+  assert.ok(text.includes('````markdown\n```js\nx\n```\n````'));
+});
+
+test('plaintext gets no info string; an optional note goes first', () => {
+  const { text } = snippetMarkdown({ path: 'notes.txt', startLine: 1, endLine: 1, language: 'plaintext', code: 'hello' }, 'please look @13800138000');
+  assert.equal(text, 'please look @13800138000\n\n**notes.txt** (L1)\n\n```\nhello\n```');
+});
