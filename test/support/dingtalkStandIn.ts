@@ -1,0 +1,376 @@
+// A local stand-in for DingTalk's robot API, built strictly to ../shared/dingtalk-api.md: access token,
+// signature (加签) with the 1-hour window, keyword mode, the JSON shape of every message type, the
+// 20,000-byte limit, 20 messages a minute per robot with the 130101 error and a 10-minute throttle, and
+// DingTalk's error codes. It is the tests' oracle, so its signature check is deliberately its own code,
+// not the product's.
+//
+// DingTalk does not document the order of its checks; this one checks: token → signature → rate →
+// size → JSON → shape → keywords.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import * as http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export interface StandInRobot {
+  accessToken: string;
+  /** `SEC…`: the robot uses signature mode. */
+  secret?: string;
+  /** The robot uses keyword mode. */
+  keywords?: string[];
+}
+
+export interface StandInOptions {
+  robots: StandInRobot[];
+  port?: number;
+  now?: () => number;
+  rateLimit?: { max: number; windowMs: number; throttleMs: number };
+  maxBodyBytes?: number;
+  /** Serve the /__standin/ control routes (for a stand-in in another process). */
+  control?: boolean;
+}
+
+export interface Recorded {
+  at: number;
+  accessToken: string;
+  // The body as DingTalk would parse it; tests read its fields.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  body: any;
+  rawBytes: number;
+  errcode: number;
+  errmsg: string;
+  query: Record<string, string>;
+  headers: http.IncomingHttpHeaders;
+}
+
+export type Fault = { kind: 'errcode'; errcode: number; errmsg: string } | { kind: 'http'; status: number } | { kind: 'hang' } | { kind: 'reset' };
+
+export interface StandIn {
+  baseUrl: string;
+  webhookUrl(accessToken: string): string;
+  accepted: Recorded[];
+  requests: Recorded[];
+  sessionReplies: Recorded[];
+  injectFault(fault: Fault, count?: number): void;
+  createSessionWebhook(expiresAtMs: number): string;
+  waitForAccepted(count: number, timeoutMs?: number): Promise<Recorded[]>;
+  waitForSessionReplies(count: number, timeoutMs?: number): Promise<Recorded[]>;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const HOUR = 3_600_000;
+
+/** DingTalk's answers, by the doc and by field reports (40035, 400402). */
+const ERR = {
+  tokenMissing: [400101, 'access_token does not exist'],
+  tokenUnknown: [300001, 'token is not exist'],
+  signNotMatch: [310000, 'sign not match, more: [https://ding-doc.dingtalk.com/doc#/serverapi2/qf2nxq]'],
+  invalidTimestamp: [310000, 'invalid timestamp'],
+  keywords: [310000, 'keywords not in content, more: [https://ding-doc.dingtalk.com/doc#/serverapi2/qf2nxq]'],
+  tooFast: [130101, 'send too fast, exceed 20 times per minute'],
+  tooLong: [460101, 'message too long, exceed 20000 bytes'],
+  noJson: [40035, '缺少参数 json'],
+  unsupported: [400105, 'unsupported message type'],
+  sessionExpired: [300001, 'session webhook expired'],
+} as const satisfies Record<string, readonly [number, string]>;
+
+function missingParameter(name: string): [number, string] {
+  return [400402, `描述:参数 ${name} 缺失，或者参数格式不正确;解决方案:请填充上对应参数;`];
+}
+
+function expectedSign(secret: string, timestamp: string): string {
+  return createHmac('sha256', secret).update(`${timestamp}\n${secret}`).digest('base64');
+}
+
+function sameString(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+const isString = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+const isHttp = (v: unknown): boolean => isString(v) && /^https?:\/\//.test(v);
+
+/** The shape check of each message type; returns the missing parameter's name. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function shapeProblem(body: any): [number, string] | undefined {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return ERR.noJson as unknown as [number, string];
+  const at = body.at;
+  if (at !== undefined) {
+    const strings = (v: unknown) => v === undefined || (Array.isArray(v) && v.every((x) => typeof x === 'string'));
+    if (typeof at !== 'object' || at === null || !strings(at.atMobiles) || !strings(at.atUserIds) || (at.isAtAll !== undefined && typeof at.isAtAll !== 'boolean')) return missingParameter('at');
+  }
+  switch (body.msgtype) {
+    case 'text':
+      return isString(body.text?.content) ? undefined : missingParameter('text --》 content');
+    case 'markdown':
+      if (!isString(body.markdown?.title)) return missingParameter('markdown --》 title');
+      return isString(body.markdown?.text) ? undefined : missingParameter('markdown --》 text');
+    case 'link': {
+      const l = body.link;
+      for (const f of ['title', 'text'] as const) if (!isString(l?.[f])) return missingParameter(`link --》 ${f}`);
+      return isHttp(l?.messageUrl) ? undefined : missingParameter('link --》 messageUrl');
+    }
+    case 'actionCard': {
+      const c = body.actionCard;
+      for (const f of ['title', 'text'] as const) if (!isString(c?.[f])) return missingParameter(`actionCard --》 ${f}`);
+      if (isString(c.singleTitle) || c.singleURL !== undefined) return isString(c.singleTitle) && isHttp(c.singleURL) ? undefined : missingParameter('actionCard --》 singleURL');
+      const ok = Array.isArray(c.btns) && c.btns.length > 0 && c.btns.every((b: { title?: unknown; actionURL?: unknown }) => isString(b?.title) && isHttp(b?.actionURL));
+      return ok ? undefined : missingParameter('actionCard --》 btns');
+    }
+    case 'feedCard': {
+      const links = body.feedCard?.links;
+      const ok = Array.isArray(links) && links.length > 0 && links.every((l: { title?: unknown; messageURL?: unknown; picURL?: unknown }) => isString(l?.title) && isHttp(l?.messageURL) && isHttp(l?.picURL));
+      return ok ? undefined : missingParameter('feedCard --》 links');
+    }
+    default:
+      return ERR.unsupported as unknown as [number, string];
+  }
+}
+
+/** The text DingTalk searches for keywords. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function contentOf(body: any): string {
+  switch (body.msgtype) {
+    case 'text': return body.text.content;
+    case 'markdown': return body.markdown.text;
+    case 'link': return `${body.link.title}\n${body.link.text}`;
+    case 'actionCard': return `${body.actionCard.title}\n${body.actionCard.text}`;
+    case 'feedCard': return body.feedCard.links.map((l: { title: string }) => l.title).join('\n');
+    default: return '';
+  }
+}
+
+export async function startDingTalkStandIn(options: StandInOptions): Promise<StandIn> {
+  const now = options.now ?? Date.now;
+  const rate = options.rateLimit ?? { max: 20, windowMs: 60_000, throttleMs: 600_000 };
+  const maxBodyBytes = options.maxBodyBytes ?? 20_000;
+  const robots = new Map(options.robots.map((r) => [r.accessToken, r]));
+  const sendTimes = new Map<string, number[]>();
+  const throttledUntil = new Map<string, number>();
+  const faults: Fault[] = [];
+  const sessions = new Map<string, number>();
+  const sockets = new Set<Socket>();
+  const waiters = new Set<() => void>();
+  let sessionCounter = 0;
+
+  const state = {
+    accepted: [] as Recorded[],
+    requests: [] as Recorded[],
+    sessionReplies: [] as Recorded[],
+  };
+  const notify = () => waiters.forEach((w) => w());
+
+  function readBody(req: http.IncomingMessage): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => resolve(Buffer.concat(chunks)));
+      req.on('error', reject);
+    });
+  }
+
+  function answer(res: http.ServerResponse, errcode: number, errmsg: string): void {
+    const body = JSON.stringify({ errcode, errmsg });
+    res.writeHead(200, { 'Content-Type': 'application/json;charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+    res.end(body);
+  }
+
+  function json(res: http.ServerResponse, status: number, value: unknown): void {
+    const body = JSON.stringify(value);
+    res.writeHead(status, { 'Content-Type': 'application/json' });
+    res.end(body);
+  }
+
+  /** The verdict on one /robot/send request, before its body is looked at (token, signature, rate). */
+  function checkCredentials(token: string | null, query: URLSearchParams): readonly [number, string] | undefined {
+    if (!token) return ERR.tokenMissing;
+    const robot = robots.get(token);
+    if (!robot) return ERR.tokenUnknown;
+    if (robot.secret) {
+      const timestamp = query.get('timestamp');
+      const sign = query.get('sign');
+      if (!timestamp || !sign || !/^\d+$/.test(timestamp)) return ERR.signNotMatch;
+      if (Math.abs(now() - Number(timestamp)) > HOUR) return ERR.invalidTimestamp;
+      // URLSearchParams decoded the sign once; a sign that was encoded twice still has %2B etc. and fails here.
+      if (!sameString(expectedSign(robot.secret, timestamp), sign)) return ERR.signNotMatch;
+    }
+    const t = now();
+    if ((throttledUntil.get(token) ?? 0) > t) return ERR.tooFast;
+    const recent = (sendTimes.get(token) ?? []).filter((at) => at > t - rate.windowMs);
+    if (recent.length >= rate.max) {
+      throttledUntil.set(token, t + rate.throttleMs);
+      sendTimes.set(token, recent);
+      return ERR.tooFast;
+    }
+    recent.push(t);
+    sendTimes.set(token, recent);
+    return undefined;
+  }
+
+  async function robotSend(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
+    const fault = faults.shift();
+    if (fault?.kind === 'hang') return; // never answers; close() destroys the socket
+    if (fault?.kind === 'reset') {
+      req.socket.destroy();
+      return;
+    }
+    const raw = await readBody(req);
+    const token = url.searchParams.get('access_token');
+    const record = (errcode: number, errmsg: string, body: unknown): Recorded => {
+      const entry: Recorded = {
+        at: now(), accessToken: token ?? '', body, rawBytes: raw.length, errcode, errmsg,
+        query: Object.fromEntries(url.searchParams), headers: req.headers,
+      };
+      state.requests.push(entry);
+      if (errcode === 0) state.accepted.push(entry);
+      notify();
+      return entry;
+    };
+    if (fault?.kind === 'http') {
+      record(-1, `http ${fault.status}`, undefined);
+      res.writeHead(fault.status, { 'Content-Type': 'text/plain' });
+      res.end('stand-in fault');
+      return;
+    }
+    if (fault?.kind === 'errcode') {
+      record(fault.errcode, fault.errmsg, undefined);
+      answer(res, fault.errcode, fault.errmsg);
+      return;
+    }
+    const refuse = (verdict: readonly [number, string], body?: unknown) => {
+      record(verdict[0], verdict[1], body);
+      answer(res, verdict[0], verdict[1]);
+    };
+    const credentials = checkCredentials(token, url.searchParams);
+    if (credentials) return refuse(credentials);
+    if (raw.length > maxBodyBytes) return refuse(ERR.tooLong);
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch {
+      return refuse(ERR.noJson);
+    }
+    const shape = shapeProblem(body);
+    if (shape) return refuse(shape, body);
+    const keywords = robots.get(token!)!.keywords ?? [];
+    if (keywords.length > 0 && !keywords.some((k) => contentOf(body).includes(k))) return refuse(ERR.keywords, body);
+    record(0, 'ok', body);
+    answer(res, 0, 'ok');
+  }
+
+  async function sessionReply(req: http.IncomingMessage, res: http.ServerResponse, id: string): Promise<void> {
+    const raw = await readBody(req);
+    const expiresAt = sessions.get(id);
+    const record = (errcode: number, errmsg: string, body: unknown) => {
+      state.sessionReplies.push({ at: now(), accessToken: '', body, rawBytes: raw.length, errcode, errmsg, query: {}, headers: req.headers });
+      notify();
+      answer(res, errcode, errmsg);
+    };
+    if (expiresAt === undefined || expiresAt <= now()) return record(ERR.sessionExpired[0], ERR.sessionExpired[1], undefined);
+    if (raw.length > maxBodyBytes) return record(ERR.tooLong[0], ERR.tooLong[1], undefined);
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch {
+      return record(ERR.noJson[0], ERR.noJson[1], undefined);
+    }
+    const shape = shapeProblem(body);
+    if (shape) return record(shape[0], shape[1], body);
+    record(0, 'ok', body);
+  }
+
+  async function controlRoute(req: http.IncomingMessage, res: http.ServerResponse, route: string): Promise<void> {
+    const body = req.method === 'POST' ? (await readBody(req)).toString('utf8') : '';
+    const parsed = body ? JSON.parse(body) : {};
+    switch (`${req.method} ${route}`) {
+      case 'GET accepted': return json(res, 200, state.accepted);
+      case 'GET requests': return json(res, 200, state.requests);
+      case 'GET session-replies': return json(res, 200, state.sessionReplies);
+      case 'POST reset': standIn.reset(); return json(res, 200, {});
+      case 'POST fault': standIn.injectFault(parsed.fault, parsed.count); return json(res, 200, {});
+      case 'POST session-webhook': return json(res, 200, { url: standIn.createSessionWebhook(parsed.expiresAt) });
+      default: return json(res, 404, { error: 'unknown control route' });
+    }
+  }
+
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const handle = async () => {
+      if (url.pathname === '/healthz' && req.method === 'GET') {
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        res.end('ok');
+        return;
+      }
+      if (options.control && url.pathname.startsWith('/__standin/')) return controlRoute(req, res, url.pathname.slice('/__standin/'.length));
+      const session = url.pathname.match(/^\/robot\/sendBySession\/([\w-]+)$/);
+      if (session) {
+        if (req.method !== 'POST') return json(res, 405, { error: 'method not allowed' });
+        return sessionReply(req, res, session[1]);
+      }
+      if (url.pathname !== '/robot/send') return json(res, 404, { error: 'not found' });
+      if (req.method !== 'POST') return json(res, 405, { error: 'method not allowed' });
+      return robotSend(req, res, url);
+    };
+    handle().catch((error) => {
+      if (!res.headersSent) json(res, 500, { error: String(error) });
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  function waitFor(list: () => Recorded[], count: number, timeoutMs: number, what: string): Promise<Recorded[]> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (list().length < count) return false;
+        waiters.delete(check);
+        clearTimeout(timer);
+        resolve(list().slice());
+        return true;
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`stand-in: expected ${count} ${what}, got ${list().length} within ${timeoutMs} ms; last answers: ${JSON.stringify(state.requests.slice(-3).map((r) => [r.errcode, r.errmsg]))}`));
+      }, timeoutMs);
+      waiters.add(check);
+      check();
+    });
+  }
+
+  const standIn: StandIn = {
+    baseUrl,
+    webhookUrl: (accessToken) => `${baseUrl}/robot/send?access_token=${encodeURIComponent(accessToken)}`,
+    get accepted() { return state.accepted; },
+    get requests() { return state.requests; },
+    get sessionReplies() { return state.sessionReplies; },
+    injectFault(fault, count = 1) {
+      for (let i = 0; i < count; i++) faults.push(fault);
+    },
+    createSessionWebhook(expiresAtMs) {
+      const id = `session-${++sessionCounter}-${Math.random().toString(36).slice(2, 10)}`;
+      sessions.set(id, expiresAtMs);
+      return `${baseUrl}/robot/sendBySession/${id}`;
+    },
+    waitForAccepted: (count, timeoutMs = 30_000) => waitFor(() => state.accepted, count, timeoutMs, 'accepted messages'),
+    waitForSessionReplies: (count, timeoutMs = 30_000) => waitFor(() => state.sessionReplies, count, timeoutMs, 'session replies'),
+    reset() {
+      state.accepted = [];
+      state.requests = [];
+      state.sessionReplies = [];
+      sendTimes.clear();
+      throttledUntil.clear();
+      faults.length = 0;
+    },
+    close: () => new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    }),
+  };
+  return standIn;
+}
