@@ -25,8 +25,9 @@ const ALLOWED = [
   /^extension\/package\.nls(\.[a-z-]+)?\.json$/,
   /^extension\/(readme|changelog)\.md$/i,
   /^extension\/LICENSE(\.txt)?$/i,
-  /^extension\/dist\/extension\.js$/,
-  /^extension\/media\/[\w.-]+\.(png|svg|css|js)$/,
+  /^extension\/dist\/(extension|onboarding)\.js$/,
+  /^extension\/dist\/codicons\/codicon\.(css|ttf)$/,
+  /^extension\/media\/([\w-]+\/)?[\w.-]+\.(png|svg|css|md)$/,
   /^extension\/l10n\/bundle\.l10n\.[a-z-]+\.json$/,
 ];
 

@@ -32,6 +32,8 @@ export interface CodeServer {
   folderUrl(extraQuery?: string): string;
   /** Everything the server and the extension host logged, for secret scans. */
   logFiles(): string[];
+  /** User and machine settings merged (machine-scoped settings of a remote window live in Machine/). */
+  settings(): Record<string, unknown>;
   stop(): Promise<void>;
 }
 
@@ -148,6 +150,10 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
     workspace,
     folderUrl: (extraQuery = '') => `${baseUrl}/?folder=${encodeURIComponent(workspace)}${extraQuery}`,
     logFiles: () => listFiles(path.join(userDataDir, 'logs')),
+    settings: () => Object.assign({}, ...['User', 'Machine'].map((scope) => {
+      const file = path.join(userDataDir, scope, 'settings.json');
+      return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};
+    })),
     stop,
   };
 }

@@ -49,6 +49,12 @@ export class Workbench {
       title, { timeout: 10_000 },
     ).catch(() => row.click());
     await input.press('Enter');
+    // The palette is done once it closed or turned into the command's own input.
+    await this.page.waitForFunction(() => {
+      const widget = document.querySelector('.quick-input-widget') as HTMLElement | null;
+      const box = widget?.querySelector('input') as HTMLInputElement | null;
+      return !widget || widget.style.display === 'none' || !box || !box.value.startsWith('>');
+    });
   }
 
   /** Waits for an input box (not the palette), checks its prompt when given, types and accepts. */
@@ -88,7 +94,11 @@ export class Workbench {
 
   /** Opens an activity-bar container by its title and returns the frame of the webview inside it. */
   async openWebviewView(containerTitle: string): Promise<FrameLocator> {
-    await this.page.locator(`.part.activitybar .action-item a[aria-label^="${containerTitle}"]`).first().click();
+    // Clicking the icon of the container that is already open would close it.
+    const open = this.page.locator(`.part.activitybar .action-item.checked a[aria-label^="${containerTitle}"]`);
+    if ((await open.count()) === 0 || !(await this.page.locator('.part.sidebar').isVisible())) {
+      await this.page.locator(`.part.activitybar .action-item a[aria-label^="${containerTitle}"]`).first().click();
+    }
     await this.page.locator('.part.sidebar .composite.title').first().waitFor();
     return this.webview();
   }

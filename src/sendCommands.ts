@@ -1,0 +1,243 @@
+// The daily use: send a message, a markdown message, the editor's selection or a markdown file to a group.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { DingTalkProblem } from './core/errors';
+import { firstHeading, toDingTalkMarkdown } from './core/markdown';
+import { markdownMessage, RobotMessage, textMessage } from './core/messages';
+import { snippetMarkdown } from './core/snippet';
+import type { RobotConfig } from './robots';
+import type { RobotActions } from './robotActions';
+import { partsFor, problemText, SendService } from './sendService';
+import type { Log } from './log';
+
+const PREVIEW_SCHEME = 'dingtalk-preview';
+
+/** `\n` typed literally in a one-line input box means a new line. */
+export function unescapeNewlines(text: string): string {
+  return text.replace(/\\n/g, '\n');
+}
+
+function lacksKeyword(robot: RobotConfig, message: RobotMessage): boolean {
+  if (robot.keywords.length === 0) return false;
+  const content = JSON.stringify(message);
+  return !robot.keywords.some((k) => content.includes(k));
+}
+
+/** Read-only documents that show exactly what will be sent. */
+class PreviewDocuments implements vscode.TextDocumentContentProvider {
+  private readonly contents = new Map<string, string>();
+  private counter = 0;
+
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    return this.contents.get(uri.path) ?? '';
+  }
+
+  create(text: string, name: string): vscode.Uri {
+    const uri = vscode.Uri.from({ scheme: PREVIEW_SCHEME, path: `/${++this.counter}/${name.replace(/[\\/:*?"<>|]+/g, '_')}.md` });
+    this.contents.set(uri.path, text);
+    return uri;
+  }
+
+  forget(uri: vscode.Uri): void {
+    this.contents.delete(uri.path);
+  }
+}
+
+export class SendCommands {
+  private readonly previews = new PreviewDocuments();
+
+  constructor(private readonly sending: SendService, private readonly actions: RobotActions, private readonly log: Log) {}
+
+  register(): vscode.Disposable[] {
+    return [
+      vscode.workspace.registerTextDocumentContentProvider(PREVIEW_SCHEME, this.previews),
+      vscode.commands.registerCommand('dingtalk.sendMessage', (text?: string, robotId?: string) => this.sendMessage(text, robotId)),
+      vscode.commands.registerCommand('dingtalk.sendMarkdown', (text?: string, robotId?: string) => this.sendMarkdown(text, robotId)),
+      vscode.commands.registerCommand('dingtalk.sendSelection', () => this.sendSelection()),
+      vscode.commands.registerCommand('dingtalk.sendFile', (uri?: vscode.Uri) => this.sendFile(uri)),
+      vscode.commands.registerCommand('dingtalk.showQueue', () => this.showQueue()),
+    ];
+  }
+
+  private async target(robotId?: string): Promise<RobotConfig | undefined> {
+    if (robotId) return this.actions.robotById(robotId);
+    return this.actions.pickTarget(vscode.l10n.t('Send to which DingTalk group?'));
+  }
+
+  async sendMessage(text?: string, robotId?: string): Promise<void> {
+    const robot = await this.target(robotId);
+    if (!robot) return;
+    const typed = text ?? await vscode.window.showInputBox({
+      title: vscode.l10n.t('Message to {0}', robot.name),
+      prompt: vscode.l10n.t('@13800138000, @userId or @all mention people; type \\n for a new line.'),
+      ignoreFocusOut: true,
+      validateInput: (v) => (v.trim() ? undefined : vscode.l10n.t('The message is empty.')),
+    });
+    if (!typed?.trim()) return;
+    await this.deliver(robot, textMessage(unescapeNewlines(typed)), typed.slice(0, 40), false);
+  }
+
+  async sendMarkdown(text?: string, robotId?: string): Promise<void> {
+    const robot = await this.target(robotId);
+    if (!robot) return;
+    const typed = text ?? await vscode.window.showInputBox({
+      title: vscode.l10n.t('Markdown message to {0}', robot.name),
+      prompt: vscode.l10n.t('Markdown; the first heading becomes the title. @mentions work; type \\n for a new line.'),
+      ignoreFocusOut: true,
+      validateInput: (v) => (v.trim() ? undefined : vscode.l10n.t('The message is empty.')),
+    });
+    if (!typed?.trim()) return;
+    const source = unescapeNewlines(typed);
+    const title = firstHeading(source) ?? source.split('\n')[0].replace(/^[#>\-*\s]+/, '').slice(0, 40);
+    await this.deliver(robot, markdownMessage(title, toDingTalkMarkdown(source)), title, text === undefined);
+  }
+
+  async sendSelection(): Promise<void> {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('Open a file and select the code to send.'));
+      return;
+    }
+    let range: vscode.Range = editor.selection;
+    if (editor.selection.isEmpty) {
+      const whole = vscode.l10n.t('Send Whole File');
+      const answer = await vscode.window.showInformationMessage(vscode.l10n.t('Nothing is selected. Send the whole file?'), { modal: true }, whole);
+      if (answer !== whole) return;
+      range = new vscode.Range(0, 0, editor.document.lineCount - 1, editor.document.lineAt(editor.document.lineCount - 1).text.length);
+    }
+    // A selection that ends at column 0 of the next line does not include that line.
+    const endLine = range.end.character === 0 && range.end.line > range.start.line ? range.end.line - 1 : range.end.line;
+    const robot = await this.target();
+    if (!robot) return;
+    const snippet = snippetMarkdown({
+      path: vscode.workspace.asRelativePath(editor.document.uri, false).replace(/\\/g, '/'),
+      startLine: range.start.line + 1,
+      endLine: endLine + 1,
+      language: editor.document.languageId,
+      code: editor.document.getText(range),
+    });
+    await this.deliver(robot, markdownMessage(snippet.title, snippet.text), snippet.title, true);
+  }
+
+  async sendFile(uri?: vscode.Uri): Promise<void> {
+    const target = uri ?? vscode.window.activeTextEditor?.document.uri;
+    if (!target || !/\.(md|markdown)$/i.test(target.path)) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('Open a markdown file, or right-click one in the Explorer, to send it.'));
+      return;
+    }
+    const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === target.toString());
+    const source = open ? open.getText() : new TextDecoder().decode(await vscode.workspace.fs.readFile(target));
+    if (!source.trim()) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('{0} is empty.', path.basename(target.path)));
+      return;
+    }
+    const robot = await this.target();
+    if (!robot) return;
+    const title = firstHeading(source) ?? path.basename(target.path).replace(/\.(md|markdown)$/i, '');
+    const text = toDingTalkMarkdown(source, { baseDir: path.dirname(target.fsPath) });
+    await this.deliver(robot, markdownMessage(title, text), title, true);
+  }
+
+  /** Optional preview, keyword check, then queue and report. Never drops the message on failure. */
+  private async deliver(robot: RobotConfig, message: RobotMessage, label: string, previewable: boolean): Promise<void> {
+    if (lacksKeyword(robot, message)) {
+      const sendAnyway = vscode.l10n.t('Send Anyway');
+      const answer = await vscode.window.showWarningMessage(
+        vscode.l10n.t('Robot "{0}" uses keyword security and this message contains none of its keywords ({1}). DingTalk will refuse it.', robot.name, robot.keywords.join(', ')),
+        { modal: true }, sendAnyway,
+      );
+      if (answer !== sendAnyway) return;
+    }
+    let parts: RobotMessage[];
+    try {
+      parts = partsFor(robot, message);
+    } catch (error) {
+      void vscode.window.showErrorMessage(vscode.l10n.t('This message cannot be sent: {0}', error instanceof Error ? error.message : String(error)));
+      return;
+    }
+    if (previewable && vscode.workspace.getConfiguration('dingtalk').get<boolean>('send.preview', true) && !(await this.preview(robot, parts))) return;
+
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Sending to {0}…', robot.name), cancellable: true },
+      async (progress, token) => {
+        const sent = this.sending.send(robot, message, label);
+        const state = this.sending.state(robot.id);
+        if (state.waiting > 1) progress.report({ message: vscode.l10n.t('queued {0}, ~{1}s', state.waiting, Math.ceil(state.etaMs / 1000)) });
+        const cancelled = new Promise<'cancelled'>((resolve) => token.onCancellationRequested(() => resolve('cancelled')));
+        return Promise.race([sent, cancelled]);
+      },
+    );
+    if (result === 'cancelled') {
+      void vscode.window.showInformationMessage(vscode.l10n.t('The message stays queued and will be sent when DingTalk allows. See "DingTalk: Show Queue".'));
+      return;
+    }
+    if (result.ok) {
+      vscode.window.setStatusBarMessage(result.parts > 1 ? vscode.l10n.t('$(check) Sent to {0} in {1} parts', robot.name, result.parts) : vscode.l10n.t('$(check) Sent to {0}', robot.name), 5000);
+      return;
+    }
+    if (result.retryAt !== undefined) {
+      void vscode.window.showWarningMessage(vscode.l10n.t('Not sent to {0} yet: {1} The message stays queued; next try at {2}.', robot.name, problemText(result.problem), new Date(result.retryAt).toLocaleTimeString(vscode.env.language, { hour12: false })));
+      return;
+    }
+    await this.reportFailure(robot, result.problem, result.jobId);
+  }
+
+  private async reportFailure(robot: RobotConfig, problem: DingTalkProblem, jobId: string): Promise<void> {
+    const retry = vscode.l10n.t('Retry');
+    const discard = vscode.l10n.t('Discard');
+    const showLog = vscode.l10n.t('Show Log');
+    const setUp = vscode.l10n.t('Open Setup');
+    const answer = await vscode.window.showErrorMessage(
+      vscode.l10n.t('Not sent to {0}: {1} The message is kept in the queue.', robot.name, problemText(problem)),
+      retry, discard, setUp, showLog,
+    );
+    if (answer === retry) await this.sending.retry(jobId);
+    else if (answer === discard) await this.sending.discard(jobId);
+    else if (answer === showLog) this.log.show();
+    else if (answer === setUp) await vscode.commands.executeCommand('dingtalk.openSetup');
+  }
+
+  private async preview(robot: RobotConfig, parts: RobotMessage[]): Promise<boolean> {
+    const text = parts.map((part, i) => {
+      const body = part.msgtype === 'markdown' ? `# ${part.markdown.title}\n\n${part.markdown.text}` : part.msgtype === 'text' ? part.text.content : JSON.stringify(part, null, 2);
+      return parts.length > 1 ? `<!-- ${vscode.l10n.t('part {0} of {1}', i + 1, parts.length)} -->\n${body}` : body;
+    }).join('\n\n---\n\n');
+    const uri = this.previews.create(text, vscode.l10n.t('Preview for {0}', robot.name));
+    const document = await vscode.workspace.openTextDocument(uri);
+    await vscode.languages.setTextDocumentLanguage(document, 'markdown');
+    await vscode.window.showTextDocument(document, { preview: true, viewColumn: vscode.ViewColumn.Beside, preserveFocus: true });
+    const send = vscode.l10n.t('Send');
+    const answer = await vscode.window.showInformationMessage(
+      parts.length > 1 ? vscode.l10n.t('Send this to {0} in {1} parts?', robot.name, parts.length) : vscode.l10n.t('Send this to {0}?', robot.name),
+      { modal: true, detail: vscode.l10n.t('The preview shows exactly what DingTalk will receive.') }, send,
+    );
+    for (const group of vscode.window.tabGroups.all) {
+      for (const tab of group.tabs) {
+        if (tab.input instanceof vscode.TabInputText && tab.input.uri.toString() === uri.toString()) await vscode.window.tabGroups.close(tab);
+      }
+    }
+    this.previews.forget(uri);
+    return answer === send;
+  }
+
+  async showQueue(): Promise<void> {
+    await this.sending.ensureQueue();
+    const jobs = this.sending.jobs();
+    if (jobs.length === 0) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('No message is waiting.'));
+      return;
+    }
+    const picked = await vscode.window.showQuickPick(jobs.map((job) => ({
+      label: `$(${job.state === 'failed' ? 'error' : 'clock'}) ${job.label}`,
+      description: this.actions.robotById(job.robotId)?.name ?? job.robotId,
+      detail: job.state === 'failed' && job.lastProblem ? problemText(job.lastProblem) : vscode.l10n.t('waiting ({0} of {1} parts sent)', job.sentParts, job.parts.length),
+      job,
+    })), { title: vscode.l10n.t('DingTalk Queue') });
+    if (!picked) return;
+    const retry = vscode.l10n.t('Retry');
+    const discard = vscode.l10n.t('Discard');
+    const action = await vscode.window.showQuickPick([retry, discard], { title: picked.job.label });
+    if (action === retry) await this.sending.retry(picked.job.id);
+    if (action === discard) await this.sending.discard(picked.job.id);
+  }
+}

@@ -1,0 +1,221 @@
+// Every message to DingTalk goes through here: split to DingTalk's size limit, queued per robot (persisted,
+// so a window reload loses nothing), rate limited, signed and posted by the core client. Also remembers
+// each robot's last result for the status views.
+import * as vscode from 'vscode';
+import type { RobotClient, SendOutcome } from './core/client';
+import { DingTalkProblem, problem } from './core/errors';
+import type { QueuedJob, SendQueue } from './core/sendQueue';
+import { bodyBytes, MAX_BODY_BYTES, RobotMessage, validateMessage } from './core/messages';
+import { splitMessage } from './core/split';
+import type { FormField, StatusMessage } from './shared/onboardingProtocol';
+import type { Log } from './log';
+import { RobotConfig, RobotCredentials, RobotStore } from './robots';
+
+export interface LastResult {
+  ok: boolean;
+  at: number;
+  text: string;
+}
+
+export type TestOutcome = { ok: true } | { ok: false; text: string; field?: FormField };
+
+const LAST_RESULT_KEY = 'dingtalk.lastResults';
+
+/** Delivered; refused (kept in the queue as failed); or deferred (still queued, tried again at `retryAt`). */
+export type JobOutcome = { ok: true } | { ok: false; problem: DingTalkProblem; retryAt?: number };
+export type SendResult = JobOutcome & { parts: number; jobId: string };
+
+/**
+ * The parts DingTalk will receive. A keyword robot refuses any part without one of its keywords, so a
+ * part that lost the keyword in splitting gets it on a last line (room for it is kept when splitting).
+ */
+export function partsFor(robot: RobotConfig, message: RobotMessage): RobotMessage[] {
+  const keyword = robot.keywords[0];
+  if (!keyword) return splitMessage(message);
+  const room = Buffer.byteLength(JSON.stringify(`\n\n${keyword}`), 'utf8');
+  const parts = splitMessage(message, MAX_BODY_BYTES - room);
+  if (parts.length === 1) return parts;
+  const hasKeyword = (part: RobotMessage) => robot.keywords.some((k) => JSON.stringify(part).includes(k));
+  return parts.map((part) => {
+    if (hasKeyword(part)) return part;
+    if (part.msgtype === 'text') return { ...part, text: { content: `${part.text.content}\n\n${keyword}` } };
+    if (part.msgtype === 'markdown') return { ...part, markdown: { ...part.markdown, text: `${part.markdown.text}\n\n${keyword}` } };
+    return part;
+  });
+}
+
+/** The form field a credential problem points at, so the view can highlight it. */
+function fieldFor(problem: DingTalkProblem): FormField | undefined {
+  switch (problem.kind) {
+    case 'signMismatch': return 'secret';
+    case 'tokenUnknown': return 'webhookUrl';
+    case 'keywordMissing': return 'keywords';
+    default: return undefined;
+  }
+}
+
+/** DingTalk's explanation in the user's language (the core's messages are the bundle's keys). */
+export function problemText(problem: DingTalkProblem): string {
+  const text = vscode.l10n.t(problem.message);
+  return problem.errcode !== undefined ? `${text} (${problem.errcode})` : text;
+}
+
+export class SendService implements vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+  private client?: RobotClient;
+  private queue?: SendQueue;
+  private queueReady?: Promise<SendQueue>;
+  private readonly waiters = new Map<string, (outcome: JobOutcome) => void>();
+  private sending = 0;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly robots: RobotStore,
+    private readonly log: Log,
+  ) {}
+
+  /** The undici-based client is loaded on first use, keeping activation fast. */
+  private async getClient(): Promise<RobotClient> {
+    if (!this.client) {
+      const { RobotClient: Client, createDispatcher } = await import('./core/client');
+      const http = vscode.workspace.getConfiguration('http');
+      const dispatcher = createDispatcher({ proxy: http.get<string>('proxy') || undefined, strictSSL: http.get<boolean>('proxyStrictSSL', true), env: process.env });
+      const timeoutMs = vscode.workspace.getConfiguration('dingtalk').get<number>('send.timeoutSeconds', 10) * 1000;
+      this.client = new Client({ dispatcher, timeoutMs });
+    }
+    return this.client;
+  }
+
+  /** Starts the persisted queue (resuming messages left from before a reload). */
+  ensureQueue(): Promise<SendQueue> {
+    this.queueReady ??= (async () => {
+      const { SendQueue: Queue, JsonFileQueueStore } = await import('./core/sendQueue');
+      const storeFile = vscode.Uri.joinPath(this.context.globalStorageUri, 'queue.json').fsPath;
+      const queue = new Queue({
+        store: new JsonFileQueueStore(storeFile),
+        send: (robotId, message) => this.sendNow(robotId, message),
+      });
+      queue.onChange(() => this.changed.fire());
+      queue.onDelivered((job) => {
+        this.log.info(`delivered ${job.label} to ${this.robots.get(job.robotId)?.name ?? job.robotId} (${job.parts.length} part(s))`);
+        this.record(job.robotId, { ok: true, at: Date.now(), text: vscode.l10n.t('delivered') });
+        this.waiters.get(job.id)?.({ ok: true });
+        this.waiters.delete(job.id);
+      });
+      queue.onFailed((job, problem) => {
+        this.log.error(`not delivered: ${job.label} to ${this.robots.get(job.robotId)?.name ?? job.robotId}: ${problem.message} (errcode ${problem.errcode ?? '-'})`);
+        this.record(job.robotId, { ok: false, at: Date.now(), text: problemText(problem) });
+        this.waiters.get(job.id)?.({ ok: false, problem });
+        this.waiters.delete(job.id);
+      });
+      queue.onDeferred((job, problem, retryAt) => {
+        this.log.warn(`not yet delivered: ${job.label} to ${this.robots.get(job.robotId)?.name ?? job.robotId}: ${problem.message} (${problem.errcode ?? problem.errmsg ?? ''}); next try ${new Date(retryAt).toISOString()}`);
+        this.waiters.get(job.id)?.({ ok: false, problem, retryAt });
+        this.waiters.delete(job.id);
+      });
+      this.queue = queue;
+      await queue.start();
+      return queue;
+    })();
+    return this.queueReady;
+  }
+
+  /** One signed POST of one part, used by the queue. */
+  private async sendNow(robotId: string, message: RobotMessage): Promise<SendOutcome> {
+    const robot = this.robots.get(robotId);
+    const credentials = robot ? await this.robots.credentials(robotId) : undefined;
+    if (!robot || !credentials) {
+      return { ok: false, attempts: 0, bytes: 0, problem: problem('notConfigured', 'no') };
+    }
+    this.sending++;
+    this.changed.fire();
+    try {
+      const outcome = await (await this.getClient()).send(credentials, message);
+      this.log.info(`send ${message.msgtype} to ${robot.name}: ${outcome.bytes} bytes, ${outcome.attempts} attempt(s), ${outcome.ok ? 'ok' : `errcode ${outcome.problem.errcode ?? '-'} ${outcome.problem.message}`}`);
+      return outcome;
+    } finally {
+      this.sending--;
+      this.changed.fire();
+    }
+  }
+
+  /**
+   * Queues a message for a robot (split into parts when it is over DingTalk's size limit) and resolves
+   * when it was delivered or failed. The message stays queued on failure until retried or discarded.
+   */
+  async send(robot: RobotConfig, message: RobotMessage, label: string): Promise<SendResult> {
+    const invalid = validateMessage(message);
+    if (invalid.length > 0) throw new Error(invalid.join('; '));
+    const parts = partsFor(robot, message);
+    this.log.info(`queue ${message.msgtype} for ${robot.name}: ${bodyBytes(message)} bytes in ${parts.length} part(s)`);
+    const queue = await this.ensureQueue();
+    const job = await queue.enqueue(robot.id, parts, label);
+    const result = await new Promise<JobOutcome>((resolve) => this.waiters.set(job.id, resolve));
+    return { ...result, parts: parts.length, jobId: job.id };
+  }
+
+  async retry(jobId: string): Promise<void> {
+    await (await this.ensureQueue()).retry(jobId);
+  }
+
+  async discard(jobId: string): Promise<void> {
+    await (await this.ensureQueue()).discard(jobId);
+    this.log.info(`discarded queued message ${jobId}`);
+  }
+
+  /** Sends a test message straight away with credentials that are not stored yet (onboarding). */
+  async sendTestMessage(robot: RobotConfig, credentials: RobotCredentials): Promise<TestOutcome> {
+    const keyword = robot.keywords[0] ? `${robot.keywords[0]} ` : '';
+    const message = { msgtype: 'text' as const, text: { content: `${keyword}${vscode.l10n.t('✅ DingTalk for VS Code is connected: robot "{0}" can post to this group.', robot.name)}` } };
+    const outcome = await (await this.getClient()).send(credentials, message);
+    this.log.info(`test message for ${robot.name}: ${outcome.ok ? 'delivered' : `errcode ${outcome.problem.errcode ?? '-'} ${outcome.problem.message}`}`);
+    this.record(robot.id, outcome.ok ? { ok: true, at: Date.now(), text: vscode.l10n.t('test message delivered') } : { ok: false, at: Date.now(), text: problemText(outcome.problem) });
+    return outcome.ok ? { ok: true } : { ok: false, text: problemText(outcome.problem), field: fieldFor(outcome.problem) };
+  }
+
+  /** Posts a request DingTalk must refuse, to learn whether token and signature are accepted without posting into the group. */
+  async probe(credentials: RobotCredentials) {
+    return (await this.getClient()).probe(credentials);
+  }
+
+  /** A reply through a conversation's session webhook, within the robot's rate window. */
+  async reply(robot: RobotConfig, sessionWebhook: string, message: RobotMessage): Promise<SendOutcome> {
+    const outcome = await (await this.getClient()).postJson(sessionWebhook, message);
+    this.log.info(`reply ${message.msgtype} via ${robot.name}: ${outcome.bytes} bytes, ${outcome.ok ? 'ok' : `errcode ${outcome.problem.errcode ?? '-'} ${outcome.problem.message}`}`);
+    return outcome;
+  }
+
+  lastResult(robotId: string): LastResult | undefined {
+    return this.context.globalState.get<Record<string, LastResult>>(LAST_RESULT_KEY, {})[robotId];
+  }
+
+  private record(robotId: string, result: LastResult): void {
+    const all = { ...this.context.globalState.get<Record<string, LastResult>>(LAST_RESULT_KEY, {}), [robotId]: result };
+    void this.context.globalState.update(LAST_RESULT_KEY, all);
+    this.changed.fire();
+  }
+
+  forget(robotId: string): void {
+    const all = { ...this.context.globalState.get<Record<string, LastResult>>(LAST_RESULT_KEY, {}) };
+    delete all[robotId];
+    void this.context.globalState.update(LAST_RESULT_KEY, all);
+  }
+
+  /** Queue numbers for the status bar. */
+  state(robotId?: string): { sending: boolean; waiting: number; failed: number; etaMs: number } {
+    const stats = this.queue?.stats(robotId);
+    return { sending: this.sending > 0, waiting: stats?.waiting ?? 0, failed: stats?.failed ?? 0, etaMs: stats?.etaMs ?? 0 };
+  }
+
+  jobs(robotId?: string): QueuedJob[] {
+    return this.queue?.jobs(robotId) ?? [];
+  }
+
+  dispose(): void {
+    this.queue?.dispose();
+    this.changed.dispose();
+  }
+}
+
+export type { StatusMessage };

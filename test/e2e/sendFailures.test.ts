@@ -1,0 +1,87 @@
+// What a user sees when a send cannot go through: a wrong secret, an unknown token, DingTalk out of
+// reach, and a corporate proxy (a real tinyproxy) in the way. The message is never silently dropped.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { freePort } from '../support/codeServer';
+import { startDingTalkStandIn, StandIn } from '../support/dingtalkStandIn';
+import { addRobotInView } from '../support/dingtalkUi';
+import { Proxy, startTinyproxy } from '../support/proxy';
+import { openSession, Session, withScreenshotOnFailure, Workbench } from '../support/workbench';
+
+const ROBOT = { accessToken: 'failtoken0123456789abcdef0123456789abcdef0123456789abcdef0123456', secret: 'SECfail0123456789abcdef0123456789abcdef0123456789abcdef0123456789' };
+const WRONG_SECRET = 'SECwrong0123456789abcdef0123456789abcdef0123456789abcdef012345678';
+const UNKNOWN_TOKEN = 'unknowntoken0123456789abcdef0123456789abcdef0123456789abcdef0123';
+
+let standIn: StandIn;
+let proxy: Proxy;
+let session: Session;
+let wb: Workbench;
+
+async function sendTo(robot: string, text: string): Promise<void> {
+  await wb.runCommand('DingTalk: Send Message');
+  await wb.pick(robot);
+  await wb.answerInputBox(text);
+}
+
+before(async () => {
+  standIn = await startDingTalkStandIn({ robots: [ROBOT] });
+  proxy = await startTinyproxy();
+  session = await openSession({ settings: { 'dingtalk.send.preview': false, 'http.proxy': proxy.url, 'http.proxyStrictSSL': true } });
+  wb = session.workbench;
+  await addRobotInView(wb, { name: 'Good', webhookUrl: standIn.webhookUrl(ROBOT.accessToken), secret: ROBOT.secret });
+  await addRobotInView(wb, { name: 'WrongSecret', webhookUrl: standIn.webhookUrl(ROBOT.accessToken), secret: WRONG_SECRET }, { test: false });
+  await addRobotInView(wb, { name: 'UnknownToken', webhookUrl: standIn.webhookUrl(UNKNOWN_TOKEN), secret: ROBOT.secret }, { test: false });
+  const closedPort = await freePort();
+  await addRobotInView(wb, { name: 'Down', webhookUrl: `http://127.0.0.1:${closedPort}/robot/send?access_token=${ROBOT.accessToken}`, secret: ROBOT.secret }, { test: false });
+});
+after(async () => {
+  await session?.close();
+  await proxy?.stop();
+  await standIn?.close();
+});
+
+describe('send failures', () => {
+  test('sends go through the configured proxy', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      standIn.reset();
+      await sendTo('Good', 'through the proxy');
+      const [message] = await standIn.waitForAccepted(1);
+      assert.equal(message.body.text.content, 'through the proxy');
+      assert.match(proxy.log(), new RegExp(`CONNECT 127\\.0\\.0\\.1:${new URL(standIn.baseUrl).port}|/robot/send`));
+    });
+  });
+
+  test('a wrong secret is explained, and the message stays in the queue', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      await sendTo('WrongSecret', 'signed with the wrong secret');
+      const toast = await wb.notification(/Not sent to WrongSecret/);
+      assert.match(await toast.innerText(), /signing secret does not match/);
+      assert.match(await toast.innerText(), /kept in the queue/);
+      await wb.runCommand('DingTalk: Show Queue');
+      const rows = await wb.quickPickLabels();
+      assert.ok(rows.some((r) => r.includes('signed with the wrong secret')), rows.join('\n'));
+      await wb.pressEscape();
+    });
+  });
+
+  test('an unknown token says to copy the webhook URL again', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      await sendTo('UnknownToken', 'to nowhere');
+      const toast = await wb.notification(/Not sent to UnknownToken/);
+      assert.match(await toast.innerText(), /does not know this access token/);
+      assert.doesNotMatch(await toast.innerText(), new RegExp(UNKNOWN_TOKEN));
+    });
+  });
+
+  test('DingTalk out of reach: retried, explained, and kept', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      await sendTo('Down', 'while offline');
+      const toast = await wb.notification(/Down/, 60_000);
+      assert.match(await toast.innerText(), /could not be reached|queued/i);
+      await wb.runCommand('DingTalk: Show Queue');
+      const rows = await wb.quickPickLabels();
+      assert.ok(rows.some((r) => r.includes('while offline')), rows.join('\n'));
+      await wb.pressEscape();
+    });
+  });
+});
