@@ -95,7 +95,7 @@ describe('sending', () => {
       await wb.page.keyboard.press('Shift+ArrowDown');
       await wb.page.keyboard.press('Shift+End');
       await editor.click({ button: 'right', position: { x: 20, y: 5 } });
-      await wb.page.locator('.context-view .action-label', { hasText: 'DingTalk: Send Selection as Markdown' }).click();
+      await wb.page.locator('.context-view .action-label', { hasText: 'Send Selection as Markdown' }).click();
       const messages = await standIn.waitForAccepted(3);
       const body = messages[2].body;
       assert.equal(body.msgtype, 'markdown');
@@ -113,7 +113,7 @@ describe('sending', () => {
       await explorerItem.click();
       const fileRow = wb.page.locator('.explorer-folders-view .monaco-list-row', { hasText: '发布说明.md' }).first();
       await fileRow.click({ button: 'right' });
-      await wb.page.locator('.context-view .action-label', { hasText: 'DingTalk: Send Markdown File' }).click();
+      await wb.page.locator('.context-view .action-label', { hasText: 'Send Markdown File' }).click();
       const before = 3;
       const expectedParts = Math.ceil(Buffer.byteLength(JSON.stringify(source)) / 20_000);
       const all = await standIn.waitForAccepted(before + expectedParts);

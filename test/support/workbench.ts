@@ -68,6 +68,12 @@ export class Workbench {
     if (promptIncludes) await this.page.locator(`${QUICK_INPUT} .quick-input-message, ${QUICK_INPUT} .quick-input-title`, { hasText: promptIncludes }).first().waitFor();
     await input.fill(value);
     await input.press('Enter');
+    // Accepted once the box closed (a validation message would keep it open with our value).
+    await this.page.waitForFunction((typed) => {
+      const widget = document.querySelector('.quick-input-widget') as HTMLElement | null;
+      const box = widget?.querySelector('input') as HTMLInputElement | null;
+      return !widget || widget.style.display === 'none' || !box || box.value !== typed;
+    }, value);
   }
 
   /** The prompt or validation message currently shown under the input box. */
