@@ -122,7 +122,7 @@ export class RobotStore implements vscode.Disposable {
   }
 
   async setDefault(id: string): Promise<void> {
-    await vscode.workspace.getConfiguration(SECTION).update('defaultRobot', id, vscode.ConfigurationTarget.Global);
+    await this.write('defaultRobot', id);
   }
 
   /** Removes the robot from settings, then deletes every secret it had. */
@@ -134,7 +134,31 @@ export class RobotStore implements vscode.Disposable {
   }
 
   private async writeRobots(robots: RobotConfig[]): Promise<void> {
-    await vscode.workspace.getConfiguration(SECTION).update('robots', robots, vscode.ConfigurationTarget.Global);
+    await this.write('robots', robots);
+  }
+
+  /**
+   * Writes a machine setting and waits until this extension host reads it back: in a remote window the
+   * write resolves before the new value arrives, and a send right after saving a robot must see it.
+   */
+  private async write(key: string, value: unknown): Promise<void> {
+    const expected = JSON.stringify(value);
+    const current = () => JSON.stringify(vscode.workspace.getConfiguration(SECTION).get(key));
+    let listener: vscode.Disposable | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const applied = new Promise<void>((resolve) => {
+      listener = vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration(`${SECTION}.${key}`) && current() === expected) resolve();
+      });
+      timer = setTimeout(resolve, 5_000); // never hang a save on a missed event
+    });
+    try {
+      await vscode.workspace.getConfiguration(SECTION).update(key, value, vscode.ConfigurationTarget.Global);
+      if (current() !== expected) await applied;
+    } finally {
+      listener?.dispose();
+      clearTimeout(timer);
+    }
   }
 
   dispose(): void {

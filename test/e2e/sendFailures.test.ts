@@ -28,12 +28,17 @@ before(async () => {
   proxy = await startTinyproxy();
   session = await openSession({ settings: { 'dingtalk.send.preview': false, 'http.proxy': proxy.url, 'http.proxyStrictSSL': true } });
   wb = session.workbench;
+  await withScreenshotOnFailure(wb, 'send-failures-setup', () => addRobots());
+});
+
+async function addRobots(): Promise<void> {
   await addRobotInView(wb, { name: 'Good', webhookUrl: standIn.webhookUrl(ROBOT.accessToken), secret: ROBOT.secret });
   await addRobotInView(wb, { name: 'WrongSecret', webhookUrl: standIn.webhookUrl(ROBOT.accessToken), secret: WRONG_SECRET }, { test: false });
   await addRobotInView(wb, { name: 'UnknownToken', webhookUrl: standIn.webhookUrl(UNKNOWN_TOKEN), secret: ROBOT.secret }, { test: false });
   const closedPort = await freePort();
   await addRobotInView(wb, { name: 'Down', webhookUrl: `http://127.0.0.1:${closedPort}/robot/send?access_token=${ROBOT.accessToken}`, secret: ROBOT.secret }, { test: false });
-});
+}
+
 after(async () => {
   await session?.close();
   await proxy?.stop();
@@ -76,7 +81,7 @@ describe('send failures', () => {
   test('DingTalk out of reach: retried, explained, and kept', async (t) => {
     await withScreenshotOnFailure(wb, t.name, async () => {
       await sendTo('Down', 'while offline');
-      const toast = await wb.notification(/Down/, 60_000);
+      const toast = await wb.notification(/Not sent to Down yet/, 60_000);
       assert.match(await toast.innerText(), /could not be reached|queued/i);
       await wb.runCommand('DingTalk: Show Queue');
       const rows = await wb.quickPickLabels();

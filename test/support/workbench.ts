@@ -44,11 +44,13 @@ export class Workbench {
     await input.fill(`>${title}`);
     const row = this.page.locator(`${QUICK_INPUT} .quick-input-list .monaco-list-row`, { hasText: title }).first();
     await row.waitFor({ state: 'visible', timeout: 15_000 });
-    await this.page.waitForFunction(
+    const focused = await this.page.waitForFunction(
       (expected) => document.querySelector('.quick-input-list .monaco-list-row.focused')?.textContent?.includes(expected) ?? false,
-      title, { timeout: 10_000 },
-    ).catch(() => row.click());
-    await input.press('Enter');
+      title, { timeout: 3_000 },
+    ).then(() => true, () => false);
+    // Enter runs the focused row; otherwise click the row (and never both, or the Enter lands in the command's own picker).
+    if (focused) await input.press('Enter');
+    else await row.click();
     // The palette is done once it closed or turned into the command's own input.
     await this.page.waitForFunction(() => {
       const widget = document.querySelector('.quick-input-widget') as HTMLElement | null;
