@@ -1,15 +1,19 @@
 // Wires the features together; each lives in its own module. Nothing slow happens here: the HTTP client,
-// the queue and the gateway load on first use.
+// the queue, the gateway server and tunnels load on first use.
 import * as vscode from 'vscode';
+import { Gateway } from './gateway';
+import { Inbox } from './inbox';
 import { createLog } from './log';
 import { ONBOARDING_VIEW_ID, OnboardingViewProvider } from './onboardingView';
+import { showQuickMenu } from './quickMenu';
 import { RobotActions } from './robotActions';
 import { RobotStore } from './robots';
 import { RobotSetup } from './robotSetup';
 import { SendCommands } from './sendCommands';
 import { SendService } from './sendService';
 import { QUICK_MENU_COMMAND, StatusBar } from './statusBar';
-import { showQuickMenu } from './quickMenu';
+
+let stopGateway: (() => Promise<void>) | undefined;
 
 export function activate(context: vscode.ExtensionContext): void {
   const log = createLog('DingTalk');
@@ -19,27 +23,44 @@ export function activate(context: vscode.ExtensionContext): void {
   const openOnboarding = (): Promise<void> => onboarding.reveal();
   const actions: RobotActions = new RobotActions(robots, sending, setup, openOnboarding);
   const onboarding: OnboardingViewProvider = new OnboardingViewProvider(context.extensionUri, robots, setup, actions, (robot) => actions.describe(robot));
+  const inbox = new Inbox();
+  const gateway = new Gateway(context, robots, sending, inbox, log);
   const statusBar = new StatusBar(robots, sending);
+  stopGateway = () => gateway.stop();
   const withRobot = (run: (id: string) => Promise<unknown>) => async () => {
     const robot = await actions.pickTarget(vscode.l10n.t('DingTalk'));
     if (robot) await run(robot.id);
   };
+  const command = (id: string, run: (...args: never[]) => unknown) => vscode.commands.registerCommand(id, run);
 
   context.subscriptions.push(
-    log, robots, sending, onboarding, statusBar,
+    log, robots, sending, onboarding, inbox, gateway, statusBar,
     sending.onDidChange(() => void onboarding.refresh()),
+    gateway.onDidChange(() => statusBar.setExtra(gateway.describe())),
     vscode.window.registerWebviewViewProvider(ONBOARDING_VIEW_ID, onboarding),
-    vscode.commands.registerCommand('dingtalk.openSetup', openOnboarding),
-    vscode.commands.registerCommand('dingtalk.addRobot', () => actions.addRobot()),
-    vscode.commands.registerCommand('dingtalk.showStatus', () => actions.showStatus()),
-    vscode.commands.registerCommand('dingtalk.checkConnection', withRobot(async (id) => actions.notify(await actions.checkConnection(id), id))),
-    vscode.commands.registerCommand('dingtalk.sendTestMessage', withRobot(async (id) => actions.notify(await actions.sendTest(id)))),
-    vscode.commands.registerCommand('dingtalk.showLog', () => log.show()),
-    vscode.commands.registerCommand(QUICK_MENU_COMMAND, () => showQuickMenu(robots)),
+    command('dingtalk.openSetup', openOnboarding),
+    command('dingtalk.addRobot', () => actions.addRobot()),
+    command('dingtalk.showStatus', () => actions.showStatus(gateway.describe())),
+    command('dingtalk.checkConnection', withRobot(async (id) => actions.notify(await actions.checkConnection(id), id))),
+    command('dingtalk.sendTestMessage', withRobot(async (id) => actions.notify(await actions.sendTest(id)))),
+    command('dingtalk.showLog', () => log.show()),
+    command(QUICK_MENU_COMMAND, () => showQuickMenu(robots, gateway.state.kind !== 'stopped')),
     ...new SendCommands(sending, actions, log).register(),
+    command('dingtalk.startGateway', () => gateway.start()),
+    command('dingtalk.stopGateway', () => gateway.stop()),
+    command('dingtalk.showGateway', () => gateway.showState()),
+    command('dingtalk.showInbox', () => inbox.show()),
+    command('dingtalk.replyToMessage', () => gateway.replyCommand()),
+    command('dingtalk.approvePairing', () => gateway.approvePairingCommand()),
+    command('dingtalk.manageApprovedSenders', () => gateway.manageApprovedCommand()),
+    command('dingtalk.setInboundCredentials', () => gateway.setInboundCredentialsCommand()),
   );
   // Messages queued before a reload are sent without waiting for the next command.
   void sending.ensureQueue().catch((error) => log.error(error));
+  if (vscode.workspace.getConfiguration('dingtalk').get<boolean>('gateway.autoStart')) void gateway.start();
 }
 
-export function deactivate(): void {}
+/** Releases the gateway's port and tunnel; VS Code waits for the returned promise. */
+export function deactivate(): Promise<void> | undefined {
+  return stopGateway?.();
+}

@@ -188,7 +188,7 @@ export class RobotActions {
   }
 
   /** Every robot with its state; picking one offers what can be done with it. */
-  async showStatus(): Promise<void> {
+  async showStatus(gatewayLines: string[] = []): Promise<void> {
     const robots = this.robots.list();
     if (robots.length === 0) {
       const setUp = vscode.l10n.t('Set Up');
@@ -204,8 +204,10 @@ export class RobotActions {
         robot,
       };
     }));
-    const picked = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('DingTalk Robots'), matchOnDetail: true });
-    if (picked) await this.robotMenu(picked.robot);
+    const gateway = { label: `$(radio-tower) ${gatewayLines[0] ?? ''}`, detail: gatewayLines.slice(1).join(' · ') || undefined, robot: undefined };
+    const picked = await vscode.window.showQuickPick([...items, ...(gatewayLines.length ? [gateway] : [])], { title: vscode.l10n.t('DingTalk Robots'), matchOnDetail: true });
+    if (picked?.robot) await this.robotMenu(picked.robot);
+    else if (picked) await vscode.commands.executeCommand('dingtalk.showGateway');
   }
 
   private async robotMenu(robot: RobotConfig): Promise<void> {

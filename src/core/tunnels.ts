@@ -23,6 +23,8 @@ export interface TunnelOptions {
   publicPort?: number;
   /** Environment for the CLIs, PATH lookup included (tests put fake CLIs first on PATH). */
   env?: NodeJS.ProcessEnv;
+  /** The CLI to run when it is not `tailscale` / `ngrok` on PATH (e.g. the macOS app's bundled CLI). */
+  command?: string;
   /** ngrok's local API. Default: the address ngrok logs for its web service, else http://127.0.0.1:4040/api/tunnels. */
   ngrokApiUrl?: string;
   /** How long one CLI call (tailscale) or the wait for ngrok's public URL may take. Default 20 s. */
@@ -263,7 +265,7 @@ async function openTailscale(options: TunnelOptions): Promise<Tunnel> {
   };
   const tailscale = async (args: string[]): Promise<RunResult> => {
     try {
-      return await run('tailscale', args, env, timeoutMs);
+      return await run(options.command || 'tailscale', args, env, timeoutMs);
     } catch (err) {
       if (err instanceof CliMissing) throw new TunnelError('The `tailscale` command was not found.', 'cliMissing', TAILSCALE_INSTALL_HINT);
       throw new TunnelError(`\`tailscale\` could not be started: ${(err as Error).message}`, 'failed', TAILSCALE_INSTALL_HINT);
@@ -450,7 +452,7 @@ async function openNgrok(options: TunnelOptions): Promise<Tunnel> {
 
   let version: RunResult;
   try {
-    version = await run('ngrok', ['version'], env, timeoutMs);
+    version = await run(options.command || 'ngrok', ['version'], env, timeoutMs);
   } catch (err) {
     if (err instanceof CliMissing) throw new TunnelError('The `ngrok` command was not found.', 'cliMissing', NGROK_INSTALL_HINT);
     throw new TunnelError(`\`ngrok\` could not be started: ${(err as Error).message}`, 'failed', NGROK_INSTALL_HINT);
@@ -461,7 +463,7 @@ async function openNgrok(options: TunnelOptions): Promise<Tunnel> {
 
   // Its own process group (POSIX), so stop() ends ngrok and anything it started in one signal.
   const detached = process.platform !== 'win32';
-  const child: ChildProcess = spawn('ngrok', ['http', String(port), '--log', 'stdout', '--log-format', 'json'],
+  const child: ChildProcess = spawn(options.command || 'ngrok', ['http', String(port), '--log', 'stdout', '--log-format', 'json'],
     { env, stdio: ['ignore', 'pipe', 'pipe'], detached, windowsHide: true });
   const log = new NgrokLog();
   let stderrText = '';

@@ -67,3 +67,18 @@ export function maskSecrets(text: string): string {
     })
     .replace(SIGNING_SECRET, 'SEC***');
 }
+
+/**
+ * A callback's `sessionWebhook` is only posted to when it is DingTalk's (https, *.dingtalk.com) or a
+ * loopback address (local testing): a forged or odd value must not make VS Code post elsewhere.
+ */
+export function isSessionWebhookAllowed(value: string | undefined): boolean {
+  if (!value) return false;
+  try {
+    const url = new URL(value);
+    if (url.protocol === 'https:') return url.hostname === 'dingtalk.com' || url.hostname.endsWith('.dingtalk.com');
+    return url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
+  } catch {
+    return false;
+  }
+}

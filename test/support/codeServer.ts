@@ -53,6 +53,15 @@ const QUIET_SETTINGS = {
   'git.enabled': false,
 };
 
+/** Polls a condition (e.g. a port closing) until it holds, failing with `what` after `timeoutMs`. */
+export async function waitUntil(condition: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // poll interval
+  }
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -99,12 +108,17 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
   const config = path.join(dir, 'config.yaml');
   fs.writeFileSync(config, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
   fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify({ ...QUIET_SETTINGS, ...options.settings }, null, 2));
-  const env = { ...codeServerEnv(), ...options.env };
+  // The workbench is a remote window: machine-scoped settings (the gateway's, the robots) are read from
+  // the machine's settings file, not the user's.
+  fs.mkdirSync(path.join(userDataDir, 'Machine'), { recursive: true });
+  fs.writeFileSync(path.join(userDataDir, 'Machine', 'settings.json'), JSON.stringify({ ...options.settings }, null, 2));
+  // Node 24 stays first on PATH whatever PATH a test adds (e.g. stand-in CLIs).
+  const env = codeServerEnv({ ...process.env, ...options.env });
   const common = ['--config', config, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
 
   if (options.vsix) {
     const install = spawnSync(codeServerBin, [...common, '--install-extension', options.vsix, '--force'], { env, encoding: 'utf8' });
-    if (install.status !== 0) throw new Error(`installing ${options.vsix} failed:\n${install.stdout}\n${install.stderr}`);
+    if (install.status !== 0) throw new Error(`installing ${options.vsix} failed:\n${`${install.stdout}\n${install.stderr}`.slice(-2000)}`);
   }
 
   const args = [

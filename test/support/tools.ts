@@ -18,8 +18,8 @@ const codeServerDir = path.join(toolsDir, `code-server-${CODE_SERVER_VERSION}`);
 export const codeServerBin = path.join(codeServerDir, 'node_modules', '.bin', 'code-server');
 
 /** Environment for every code-server call: Node 24 first on PATH. */
-export function codeServerEnv(): NodeJS.ProcessEnv {
-  return { ...process.env, PATH: `${node24Bin}${path.delimiter}${process.env.PATH ?? ''}`, npm_config_nodedir: node24Headers };
+export function codeServerEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return { ...base, PATH: `${node24Bin}${path.delimiter}${base.PATH ?? ''}`, npm_config_nodedir: node24Headers };
 }
 
 function log(message: string): void {

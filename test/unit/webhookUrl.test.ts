@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cleanPastedValue, maskSecrets, parseWebhookUrl, validateSecret } from '../../src/core/webhookUrl';
+import { cleanPastedValue, isSessionWebhookAllowed, maskSecrets, parseWebhookUrl, validateSecret } from '../../src/core/webhookUrl';
 
 const TOKEN = '0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0';
 const URL_OK = `https://oapi.dingtalk.com/robot/send?access_token=${TOKEN}`;
@@ -86,4 +86,14 @@ test('maskSecrets leaves ordinary text alone', () => {
   const text = 'SECTION 3: design=ok, signal sign-up at 10:00, SECRET short SEC123';
   assert.equal(maskSecrets(text), text);
   assert.equal(maskSecrets(''), '');
+});
+
+test('session webhooks are only DingTalk\'s or loopback', () => {
+  assert.equal(isSessionWebhookAllowed('https://oapi.dingtalk.com/robot/sendBySession?session=abc'), true);
+  assert.equal(isSessionWebhookAllowed('http://127.0.0.1:1234/robot/sendBySession/x'), true);
+  assert.equal(isSessionWebhookAllowed('https://dingtalk.com.evil.example/x'), false);
+  assert.equal(isSessionWebhookAllowed('http://oapi.dingtalk.com/x'), false);
+  assert.equal(isSessionWebhookAllowed('https://10.0.0.1/x'), false);
+  assert.equal(isSessionWebhookAllowed('not a url'), false);
+  assert.equal(isSessionWebhookAllowed(undefined), false);
 });

@@ -1,0 +1,52 @@
+// The "DingTalk Inbox" output channel: one readable line per accepted message, and the recent messages
+// that can still be answered (their session webhook has not expired).
+import * as vscode from 'vscode';
+import { InboundMessage, senderUserId, summarize } from './core/gateway/callback';
+import { isSessionWebhookAllowed } from './core/webhookUrl';
+
+export interface InboxEntry {
+  robotId: string;
+  robotName: string;
+  message: InboundMessage;
+  receivedAt: number;
+}
+
+const KEEP = 200;
+
+export function inboxLine(entry: InboxEntry): string {
+  const time = new Date(entry.message.createAt || entry.receivedAt).toLocaleString('sv-SE', { hour12: false });
+  const where = entry.message.conversationType === '1' ? vscode.l10n.t('direct') : entry.message.conversationTitle || entry.robotName;
+  return `[${time}] ${where} · ${entry.message.senderNick} (${senderUserId(entry.message)}): ${summarize(entry.message)}`;
+}
+
+export class Inbox implements vscode.Disposable {
+  private readonly channel = vscode.window.createOutputChannel('DingTalk Inbox');
+  private readonly entries: InboxEntry[] = [];
+  private readonly added = new vscode.EventEmitter<InboxEntry>();
+  readonly onDidAdd = this.added.event;
+
+  add(entry: InboxEntry): void {
+    this.entries.push(entry);
+    if (this.entries.length > KEEP) this.entries.shift();
+    this.channel.appendLine(inboxLine(entry));
+    this.added.fire(entry);
+  }
+
+  show(): void {
+    this.channel.show(true);
+  }
+
+  /** Messages that can still be answered, newest first. */
+  replyable(now = Date.now()): InboxEntry[] {
+    return this.entries.filter((e) => isSessionWebhookAllowed(e.message.sessionWebhook) && (e.message.sessionWebhookExpiredTime ?? 0) > now).reverse();
+  }
+
+  lastReceivedAt(): number | undefined {
+    return this.entries.at(-1)?.receivedAt;
+  }
+
+  dispose(): void {
+    this.channel.dispose();
+    this.added.dispose();
+  }
+}

@@ -1,0 +1,162 @@
+// The gateway in a real VS Code: Start Gateway, then a test client on 127.0.0.1 posts DingTalk callbacks.
+// Signed messages reach the DingTalk Inbox; forged, stale, oversized, malformed and replayed ones never
+// do; pairing, allowlist and disabled policies behave; a reply reaches the session webhook.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac, randomUUID } from 'node:crypto';
+import { freePort, waitUntil } from '../support/codeServer';
+import { startDingTalkStandIn, StandIn } from '../support/dingtalkStandIn';
+import { addRobotInView } from '../support/dingtalkUi';
+import { openSession, Session, squash, withScreenshotOnFailure, Workbench } from '../support/workbench';
+
+const ROBOTS = {
+  open: { accessToken: 'gwopen0123456789abcdef0123456789abcdef0123456789abcdef012345678', secret: 'SECgwopen0123456789abcdef0123456789abcdef0123456789abcdef012345' },
+  pairing: { accessToken: 'gwpair0123456789abcdef0123456789abcdef0123456789abcdef012345678', secret: 'SECgwpair0123456789abcdef0123456789abcdef0123456789abcdef012345' },
+  allow: { accessToken: 'gwallow123456789abcdef0123456789abcdef0123456789abcdef012345678', secret: 'SECgwallow123456789abcdef0123456789abcdef0123456789abcdef012345' },
+  off: { accessToken: 'gwoff00123456789abcdef0123456789abcdef0123456789abcdef012345678', secret: 'SECgwoff00123456789abcdef0123456789abcdef0123456789abcdef012345' },
+};
+const PUBLIC_URL = 'https://dingtalk-hook.example.com/dingtalk';
+
+let standIn: StandIn;
+let session: Session;
+let wb: Workbench;
+let port: number;
+
+function sign(secret: string, timestamp: number): string {
+  return createHmac('sha256', secret).update(`${timestamp}\n${secret}`).digest('base64');
+}
+
+interface Callback { text: string; senderStaffId?: string; senderNick?: string; msgId?: string }
+
+function callbackBody(c: Callback): Record<string, unknown> {
+  const now = Date.now();
+  return {
+    msgtype: 'text', text: { content: ` ${c.text}` }, msgId: c.msgId ?? `msg${randomUUID()}`, createAt: now,
+    conversationType: '2', conversationId: 'cid-test-group', conversationTitle: 'Build Team',
+    senderId: `$:LWCP_v1:$${c.senderStaffId ?? 'user-1'}`, senderNick: c.senderNick ?? 'Li Lei', senderStaffId: c.senderStaffId ?? 'user-1',
+    chatbotUserId: 'bot-1', isInAtList: true,
+    sessionWebhook: standIn.createSessionWebhook(now + 5_400_000), sessionWebhookExpiredTime: now + 5_400_000,
+  };
+}
+
+async function postCallback(secret: string | undefined, body: unknown, options: { timestamp?: number; path?: string; raw?: string; method?: string; headers?: Record<string, string> } = {}) {
+  const timestamp = options.timestamp ?? Date.now();
+  const headers: Record<string, string> = { 'Content-Type': 'application/json', ...options.headers };
+  if (secret) {
+    headers.timestamp = String(timestamp);
+    headers.sign = sign(secret, timestamp);
+  }
+  const response = await fetch(`http://127.0.0.1:${port}${options.path ?? '/dingtalk'}`, {
+    method: options.method ?? 'POST', headers, body: options.method === 'GET' ? undefined : options.raw ?? JSON.stringify(body),
+  });
+  return { status: response.status, text: await response.text() };
+}
+
+before(async () => {
+  standIn = await startDingTalkStandIn({ robots: Object.values(ROBOTS) });
+  port = await freePort();
+  session = await openSession({
+    settings: { 'dingtalk.send.preview': false, 'dingtalk.gateway.port': port, 'dingtalk.tunnel.provider': 'url', 'dingtalk.tunnel.url': PUBLIC_URL },
+  });
+  wb = session.workbench;
+  await withScreenshotOnFailure(wb, 'gateway-setup', async () => {
+    await addRobotInView(wb, { name: 'Open', webhookUrl: standIn.webhookUrl(ROBOTS.open.accessToken), secret: ROBOTS.open.secret, dmPolicy: 'open' });
+    await addRobotInView(wb, { name: 'Pairing', webhookUrl: standIn.webhookUrl(ROBOTS.pairing.accessToken), secret: ROBOTS.pairing.secret, dmPolicy: 'pairing' });
+    await addRobotInView(wb, { name: 'Allow', webhookUrl: standIn.webhookUrl(ROBOTS.allow.accessToken), secret: ROBOTS.allow.secret, dmPolicy: 'allowlist', allowFrom: 'boss-1' });
+    await addRobotInView(wb, { name: 'Off', webhookUrl: standIn.webhookUrl(ROBOTS.off.accessToken), secret: ROBOTS.off.secret, dmPolicy: 'disabled' });
+    await wb.runCommand('DingTalk: Start Gateway');
+    const toast = await wb.notification(/Gateway listening/);
+    assert.ok((await toast.innerText()).includes(PUBLIC_URL));
+  });
+});
+after(async () => {
+  await session?.close();
+  await standIn?.close();
+});
+
+async function inbox(): Promise<string> {
+  return wb.outputText('DingTalk Inbox');
+}
+
+describe('gateway', () => {
+  test('a correctly signed text appears in the DingTalk Inbox', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      const result = await postCallback(ROBOTS.open.secret, callbackBody({ text: 'first message from the group' }));
+      assert.equal(result.status, 200);
+      assert.deepEqual(JSON.parse(result.text), { msgtype: 'empty' });
+      const text = await inbox();
+      assert.ok(text.includes(squash('Build Team · Li Lei (user-1): first message from the group')), text);
+      assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
+    });
+  });
+
+  test('forged, stale, unsigned, oversized, malformed, misrouted and replayed callbacks are never shown', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      const replayed = callbackBody({ text: 'replayed once' });
+      assert.equal((await postCallback(ROBOTS.open.secret, replayed)).status, 200);
+      assert.equal((await postCallback(ROBOTS.open.secret, replayed)).status, 200);
+      const forged = await postCallback(undefined, callbackBody({ text: 'forged sign' }), { headers: { timestamp: String(Date.now()), sign: sign('SECnot-the-secret', Date.now()) } });
+      assert.equal(forged.status, 401);
+      const stale = Date.now() - 3_700_000;
+      assert.equal((await postCallback(ROBOTS.open.secret, callbackBody({ text: 'stale timestamp' }), { timestamp: stale })).status, 401);
+      assert.equal((await postCallback(undefined, callbackBody({ text: 'missing headers' }))).status, 401);
+      assert.equal((await postCallback(ROBOTS.open.secret, undefined, { raw: JSON.stringify({ ...callbackBody({ text: 'huge' }), pad: 'x'.repeat(2 * 1024 * 1024) }) })).status, 413);
+      assert.equal((await postCallback(ROBOTS.open.secret, undefined, { raw: '{"msgtype": "text", broken' })).status, 400);
+      assert.equal((await postCallback(ROBOTS.open.secret, { hello: 'not a DingTalk message' })).status, 400);
+      assert.equal((await postCallback(ROBOTS.open.secret, callbackBody({ text: 'wrong path' }), { path: '/elsewhere' })).status, 404);
+      assert.equal((await postCallback(ROBOTS.open.secret, undefined, { method: 'GET' })).status, 405);
+      await postCallback(ROBOTS.open.secret, callbackBody({ text: 'marker after the abuse' }));
+      const text = await inbox();
+      assert.ok(text.includes(squash('marker after the abuse')), text);
+      assert.equal(text.split(squash('replayed once')).length - 1, 1, 'the replayed message is shown once');
+      for (const hidden of ['forged sign', 'stale timestamp', 'missing headers', 'huge', 'wrong path']) assert.ok(!text.includes(squash(hidden)), hidden);
+    });
+  });
+
+  test('pairing: an unknown sender gets a code in the chat, approving it lets the next message through', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      await postCallback(ROBOTS.pairing.secret, callbackBody({ text: 'hello from a stranger', senderStaffId: 'stranger-7', senderNick: 'Han Meimei' }));
+      const [reply] = await standIn.waitForSessionReplies(1);
+      const code = String(reply.body.text.content).match(/\b([A-HJ-NP-Z2-9]{8})\b/)?.[1];
+      assert.ok(code, reply.body.text.content);
+      const toast = await wb.notification(`Han Meimei asks to pair (code ${code})`);
+      await toast.locator('.monaco-button', { hasText: 'Approve' }).click();
+      await wb.notification('Han Meimei can now message VS Code');
+      await postCallback(ROBOTS.pairing.secret, callbackBody({ text: 'now I am paired', senderStaffId: 'stranger-7', senderNick: 'Han Meimei' }));
+      const text = await inbox();
+      assert.ok(text.includes(squash('now I am paired')), text);
+      assert.ok(!text.includes(squash('hello from a stranger')), 'the pairing request itself is not shown');
+    });
+  });
+
+  test('allowlist and disabled policies', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      assert.equal((await postCallback(ROBOTS.allow.secret, callbackBody({ text: 'from someone not listed', senderStaffId: 'intern-9' }))).status, 200);
+      assert.equal((await postCallback(ROBOTS.off.secret, callbackBody({ text: 'to a disabled robot' }))).status, 200);
+      await postCallback(ROBOTS.allow.secret, callbackBody({ text: 'from the listed boss', senderStaffId: 'boss-1', senderNick: 'Boss' }));
+      const text = await inbox();
+      assert.ok(text.includes(squash('from the listed boss')), text);
+      assert.ok(!text.includes(squash('from someone not listed')));
+      assert.ok(!text.includes(squash('to a disabled robot')));
+    });
+  });
+
+  test('Reply to Message posts through the session webhook', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      const before = standIn.sessionReplies.length;
+      await wb.runCommand('DingTalk: Reply to Message');
+      await wb.pick('Boss: from the listed boss');
+      await wb.pick('Text');
+      await wb.answerInputBox('@boss-1 on it');
+      const replies = await standIn.waitForSessionReplies(before + 1);
+      assert.deepEqual(replies[before].body, { msgtype: 'text', text: { content: '@boss-1 on it' }, at: { atMobiles: [], atUserIds: ['boss-1'], isAtAll: false } });
+    });
+  });
+
+  test('Stop Gateway releases the port', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      await wb.runCommand('DingTalk: Stop Gateway');
+      await waitUntil(() => fetch(`http://127.0.0.1:${port}/healthz`).then(() => false, () => true), 10_000, 'the gateway port to close');
+    });
+  });
+});
