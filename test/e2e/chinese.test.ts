@@ -2,10 +2,11 @@
 // are in Chinese.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { zhCnLanguagePack } from '../support/languagePack';
 import { openSession, Session, withScreenshotOnFailure } from '../support/workbench';
 
 let session: Session;
-before(async () => { session = await openSession({ locale: 'zh-cn' }); });
+before(async () => { session = await openSession({ locale: 'zh-cn', extraVsix: [zhCnLanguagePack()] }); });
 after(async () => { await session?.close(); });
 
 test('the onboarding view, the commands and the status bar speak Chinese', async (t) => {

@@ -5,11 +5,14 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { registerLanguagePack } from './languagePack';
 import { codeServerBin, codeServerEnv, ensureTestTools } from './tools';
 
 export interface CodeServerOptions {
   /** VSIX to install with --install-extension before starting. */
   vsix?: string;
+  /** Further VSIX files to install (e.g. a language pack). */
+  extraVsix?: string[];
   /** Folder opened in the workbench; a fresh empty one when omitted. */
   workspace?: string;
   /** Extra user settings merged over the quiet defaults. */
@@ -116,9 +119,9 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
   const env = codeServerEnv({ ...process.env, ...options.env });
   const common = ['--config', config, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
 
-  if (options.vsix) {
-    const install = spawnSync(codeServerBin, [...common, '--install-extension', options.vsix, '--force'], { env, encoding: 'utf8' });
-    if (install.status !== 0) throw new Error(`installing ${options.vsix} failed:\n${`${install.stdout}\n${install.stderr}`.slice(-2000)}`);
+  for (const vsix of [...(options.vsix ? [options.vsix] : []), ...(options.extraVsix ?? [])]) {
+    const install = spawnSync(codeServerBin, [...common, '--install-extension', vsix, '--force'], { env, encoding: 'utf8' });
+    if (install.status !== 0) throw new Error(`installing ${vsix} failed:\n${`${install.stdout}\n${install.stderr}`.slice(-2000)}`);
   }
 
   const args = [
@@ -126,7 +129,10 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
     '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--reconnection-grace-time', '5',
   ];
   if (options.smokeTestDriver) args.push('--vscode-option', 'enable-smoke-test-driver');
-  if (options.locale) args.push('--locale', options.locale);
+  if (options.locale) {
+    registerLanguagePack(userDataDir, options.locale);
+    args.push('--locale', options.locale);
+  }
   args.push(workspace);
 
   let output = '';
