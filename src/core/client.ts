@@ -1,8 +1,9 @@
 // Posts to DingTalk with undici: signed freshly on every attempt (a signature is valid for an hour),
 // explicit timeouts, a proxy when one is configured, and retries only where they can help (network
-// errors and 5xx). DingTalk's own refusals are returned, explained, never thrown.
+// errors and 5xx). DingTalk's own refusals are returned, explained, never thrown; no problem text ever
+// carries the access token, a signature or the secret.
 import { Agent, Dispatcher, EnvHttpProxyAgent, ProxyAgent, request } from 'undici';
-import { DingTalkProblem, explainDingTalkError, explainHttpStatus, explainNetworkError } from './errors';
+import { DingTalkProblem, explainDingTalkError, explainHttpStatus, explainNetworkError, problem } from './errors';
 import type { RobotMessage } from './messages';
 import { signedWebhookUrl } from './signing';
 import { maskSecrets } from './webhookUrl';
@@ -19,9 +20,13 @@ export type SendOutcome =
 export type ProbeOutcome = { ok: true; errcode: number; errmsg: string } | { ok: false; problem: DingTalkProblem };
 
 export interface ClientOptions {
+  /** Limit of one attempt (connect + headers + body), in ms. Default 10 000. */
   timeoutMs?: number;
+  /** Waits before the 2nd, 3rd, … attempt after a network error or 5xx. Default [1000, 3000, 10000]. */
   retryDelaysMs?: number[];
+  /** Default: `createDispatcher({ env: process.env })`, closed by `close()`. */
   dispatcher?: Dispatcher;
+  /** Clock for the signature's timestamp. */
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -29,25 +34,49 @@ export interface ClientOptions {
 export interface DispatcherOptions {
   /** VS Code's `http.proxy`. */
   proxy?: string;
-  /** VS Code's `http.proxyStrictSSL`. */
+  /** VS Code's `http.proxyStrictSSL` (default true): false accepts any certificate, from DingTalk and the proxy. */
   strictSSL?: boolean;
+  /** Where HTTPS_PROXY / HTTP_PROXY / NO_PROXY are read (any case). Default `process.env`. */
   env?: NodeJS.ProcessEnv;
+  /** TCP + TLS connect limit, in ms. Default 10 000. */
+  connectTimeoutMs?: number;
+}
+
+/** An environment variable in any case: lower case first (as curl and undici read them), then upper, then mixed. */
+function envValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const lower = name.toLowerCase();
+  const direct = env[lower] ?? env[name.toUpperCase()];
+  if (direct !== undefined) return direct;
+  const key = Object.keys(env).find((k) => k.toLowerCase() === lower);
+  return key === undefined ? undefined : env[key];
 }
 
 /**
- * An explicit proxy (VS Code's setting) wins; otherwise HTTPS_PROXY / HTTP_PROXY from the environment,
- * honouring NO_PROXY; otherwise a direct connection.
+ * The HTTP dispatcher, by precedence:
+ * 1. `proxy` (VS Code's `http.proxy`): a `ProxyAgent` for every request, loopback included; NO_PROXY is
+ *    not consulted (it belongs to the environment, not to VS Code's setting).
+ * 2. HTTPS_PROXY / HTTP_PROXY in `env` (any case): an `EnvHttpProxyAgent` (an https URL uses HTTPS_PROXY,
+ *    falling back to HTTP_PROXY). It honours NO_PROXY **from the same `env` only** — never from
+ *    `process.env` behind the caller's back — and bypasses nothing implicitly: no loopback or
+ *    localhost default, so a proxy set for a loopback stand-in is really used unless NO_PROXY names it.
+ * 3. Otherwise a direct `Agent`.
+ * Through a proxy, both http and https targets are tunnelled with CONNECT (undici's default), so the proxy
+ * never sees the path with the access token of an https URL.
+ * `strictSSL: false` turns off certificate checks towards DingTalk and the proxy (as VS Code does).
  */
 export function createDispatcher(options: DispatcherOptions = {}): Dispatcher {
-  const tls = { rejectUnauthorized: options.strictSSL !== false };
+  const env = options.env ?? process.env;
+  const tls = { rejectUnauthorized: options.strictSSL !== false, timeout: options.connectTimeoutMs ?? 10_000 };
   if (options.proxy) return new ProxyAgent({ uri: options.proxy, requestTls: tls, proxyTls: tls });
-  const env = options.env ?? {};
-  const fromEnv = env.HTTPS_PROXY || env.https_proxy || env.HTTP_PROXY || env.http_proxy;
-  if (fromEnv) {
+  const httpProxy = envValue(env, 'http_proxy') || undefined;
+  const httpsProxy = envValue(env, 'https_proxy') || undefined;
+  if (httpProxy || httpsProxy) {
     return new EnvHttpProxyAgent({
-      httpProxy: env.HTTP_PROXY || env.http_proxy || fromEnv,
-      httpsProxy: env.HTTPS_PROXY || env.https_proxy || fromEnv,
-      noProxy: env.NO_PROXY ?? env.no_proxy ?? '',
+      httpProxy: httpProxy ?? httpsProxy,
+      httpsProxy: httpsProxy ?? httpProxy,
+      // Always a string: undefined would make undici read process.env.NO_PROXY on every request.
+      noProxy: envValue(env, 'no_proxy') ?? '',
+      connect: tls,
       requestTls: tls,
       proxyTls: tls,
     });
@@ -57,44 +86,59 @@ export function createDispatcher(options: DispatcherOptions = {}): Dispatcher {
 
 const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** An error whose text may hold a URL has its credentials masked before anyone sees it. */
-function masked(problem: DingTalkProblem): DingTalkProblem {
-  return { ...problem, errmsg: problem.errmsg && maskSecrets(problem.errmsg), detail: problem.detail && maskSecrets(problem.detail) };
+/** Problem texts may quote URLs or DingTalk's answer: credentials are masked before anyone sees them. */
+function masked(found: DingTalkProblem): DingTalkProblem {
+  const copy = { ...found };
+  if (copy.errmsg !== undefined) copy.errmsg = maskSecrets(copy.errmsg);
+  if (copy.detail !== undefined) copy.detail = maskSecrets(copy.detail);
+  return copy;
 }
+
+type Attempt = { answer: { errcode: number; errmsg: string } } | { problem: DingTalkProblem };
+
+/** Most DingTalk answers are a few dozen bytes; a longer 200 body is not DingTalk's. */
+const MAX_ANSWER_BYTES = 64 * 1024;
 
 export class RobotClient {
   private readonly timeoutMs: number;
   private readonly retryDelaysMs: number[];
   private readonly dispatcher: Dispatcher;
+  private readonly ownsDispatcher: boolean;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(options: ClientOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.retryDelaysMs = options.retryDelaysMs ?? [1_000, 3_000, 10_000];
-    this.dispatcher = options.dispatcher ?? createDispatcher();
+    this.ownsDispatcher = !options.dispatcher;
+    this.dispatcher = options.dispatcher ?? createDispatcher({ connectTimeoutMs: this.timeoutMs });
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? sleepFor;
   }
 
-  /** One message to a robot's webhook, signed when the robot has a secret. */
+  /** One message to a robot's webhook, signed (anew for each attempt) when the robot has a secret. */
   send(target: RobotTarget, message: RobotMessage): Promise<SendOutcome> {
     return this.post(() => signedWebhookUrl(target.webhookUrl, target.secret, this.now()), JSON.stringify(message));
   }
 
   /** A reply through a conversation's session webhook (no signature: the URL is the credential). */
   postJson(url: string, body: unknown): Promise<SendOutcome> {
-    return this.post(() => url, JSON.stringify(body));
+    return this.post(() => url, JSON.stringify(body) ?? 'null');
   }
 
   /**
    * A request DingTalk must refuse (an empty body) with the real token and signature: which check
-   * refuses it tells whether the credentials are accepted, without posting into the group.
+   * refuses it tells whether the credentials are accepted, without posting into the group. Not retried.
    */
   async probe(target: RobotTarget): Promise<ProbeOutcome> {
-    const attempt = await this.attempt(signedWebhookUrl(target.webhookUrl, target.secret, this.now()), '');
-    if ('answer' in attempt) return { ok: true, errcode: attempt.answer.errcode, errmsg: attempt.answer.errmsg };
-    return { ok: false, problem: attempt.problem };
+    const attempt = await this.attempt(() => signedWebhookUrl(target.webhookUrl, target.secret, this.now()), '');
+    if ('answer' in attempt) return { ok: true, errcode: attempt.answer.errcode, errmsg: maskSecrets(attempt.answer.errmsg) };
+    return { ok: false, problem: masked(attempt.problem) };
+  }
+
+  /** Closes the connections of the dispatcher this client created itself (a given one is the caller's). */
+  async close(): Promise<void> {
+    if (this.ownsDispatcher) await this.dispatcher.close();
   }
 
   private async post(url: () => string, body: string): Promise<SendOutcome> {
@@ -102,9 +146,10 @@ export class RobotClient {
     let attempts = 0;
     for (;;) {
       attempts++;
-      const result = await this.attempt(url(), body);
+      const result = await this.attempt(url, body);
       if ('answer' in result) {
         if (result.answer.errcode === 0) return { ok: true, attempts, bytes };
+        // DingTalk's refusals are never retried here: throttling (130101) is the queue's job.
         return { ok: false, attempts, bytes, problem: masked(explainDingTalkError(result.answer.errcode, result.answer.errmsg)) };
       }
       const delay = this.retryDelaysMs[attempts - 1];
@@ -113,30 +158,65 @@ export class RobotClient {
     }
   }
 
-  private async attempt(url: string, body: string): Promise<{ answer: { errcode: number; errmsg: string } } | { problem: DingTalkProblem }> {
+  private async attempt(url: () => string, body: string): Promise<Attempt> {
+    let target: string;
     try {
-      const response = await request(url, {
+      target = url();
+      void new URL(target); // validates before undici sees it
+    } catch {
+      // Stored URLs are checked when saved, so this is a robot whose settings were edited by hand.
+      return { problem: problem('notConfigured', 'no', { errmsg: 'invalid webhook URL' }) };
+    }
+    try {
+      const response = await request(target, {
         method: 'POST',
         dispatcher: this.dispatcher,
         headers: { 'content-type': 'application/json; charset=utf-8' },
         body,
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
+        // The whole attempt (connect, proxy tunnel, headers, body), whatever part of it hangs.
         signal: AbortSignal.timeout(this.timeoutMs),
       });
-      const text = await response.body.text();
-      if (response.statusCode !== 200) return { problem: explainHttpStatus(response.statusCode) };
-      let parsed: { errcode?: unknown; errmsg?: unknown };
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        return { problem: explainHttpStatus(502) };
+      if (response.statusCode !== 200) {
+        await response.body.dump();
+        return { problem: explainHttpStatus(response.statusCode) };
       }
-      const errcode = typeof parsed.errcode === 'number' ? parsed.errcode : Number(parsed.errcode);
-      if (!Number.isFinite(errcode)) return { problem: explainHttpStatus(502) };
-      return { answer: { errcode, errmsg: typeof parsed.errmsg === 'string' ? parsed.errmsg : '' } };
+      return answerOrProblem(await readLimited(response.body, MAX_ANSWER_BYTES));
     } catch (error) {
       return { problem: explainNetworkError(error) };
     }
   }
+}
+
+function answerOrProblem(text: string | undefined): Attempt {
+  const answer = text === undefined ? undefined : parseAnswer(text);
+  // A 200 that is not DingTalk's JSON (a captive portal, a proxy's page) is treated like a bad gateway.
+  return answer ? { answer } : { problem: { ...explainHttpStatus(502), errmsg: 'HTTP 200 without a DingTalk answer' } };
+}
+
+function parseAnswer(text: string): { errcode: number; errmsg: string } | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!parsed || typeof parsed !== 'object') return undefined;
+  const { errcode, errmsg } = parsed as { errcode?: unknown; errmsg?: unknown };
+  const code = typeof errcode === 'number' ? errcode : typeof errcode === 'string' && errcode.trim() !== '' ? Number(errcode) : Number.NaN;
+  if (!Number.isInteger(code)) return undefined;
+  return { errcode: code, errmsg: typeof errmsg === 'string' ? errmsg : '' };
+}
+
+/** The body as text, or undefined when it is longer than `limit` bytes (the rest is discarded). */
+async function readLimited(body: Dispatcher.ResponseData['body'], limit: number): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > limit) return undefined; // leaving the loop destroys the rest of the body
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

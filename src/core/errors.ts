@@ -56,21 +56,28 @@ export function problem(kind: ProblemKind, retry: DingTalkProblem['retry'], extr
 /** Every message a problem can carry (the UI's translations cover all of them). */
 export const PROBLEM_MESSAGES: readonly string[] = Object.values(MESSAGES);
 
-/** DingTalk's own explanation in a structured errmsg, if any. */
-function describe(errmsg: string): string | undefined {
+/**
+ * DingTalk's own explanation in a structured errmsg (`描述:…;解决方案:…` or `description:…;solution:…;link:…`),
+ * kept for logs.
+ */
+export function describeErrmsg(errmsg: string): string | undefined {
   const match = errmsg.match(/(?:描述|description)\s*[:：]\s*([^;；]+)/i);
-  return match?.[1].trim();
+  const text = match?.[1].trim();
+  return text ? text : undefined;
 }
 
+/** What a DingTalk `errcode`/`errmsg` answer means. Never throws; unknown codes keep their code and text. */
 export function explainDingTalkError(errcode: number, errmsg: string): DingTalkProblem {
-  const extra = { errcode, errmsg, detail: describe(errmsg) };
-  const msg = errmsg.toLowerCase();
+  const text = typeof errmsg === 'string' ? errmsg : String(errmsg ?? '');
+  const detail = describeErrmsg(text);
+  const extra: Partial<DingTalkProblem> = detail ? { errcode, errmsg: text, detail } : { errcode, errmsg: text };
+  const msg = text.toLowerCase();
   switch (errcode) {
     case 310000:
       if (msg.includes('sign not match')) return problem('signMismatch', 'no', extra);
       if (msg.includes('timestamp')) return problem('clockSkew', 'no', extra);
       if (msg.includes('keyword')) return problem('keywordMissing', 'no', extra);
-      if (msg.includes('whitelist') || msg.includes('ip ')) return problem('ipNotAllowed', 'no', extra);
+      if (msg.includes('whitelist') || /\bip\b/.test(msg)) return problem('ipNotAllowed', 'no', extra);
       return problem('securityFailed', 'no', extra);
     case 300001:
     case 400101:
@@ -96,19 +103,68 @@ export function explainDingTalkError(errcode: number, errmsg: string): DingTalkP
   }
 }
 
+/**
+ * A non-200 HTTP answer. 407 is the proxy asking for credentials; 5xx and 429 may pass, so they are
+ * retried with backoff; any other status will not change by trying again.
+ */
 export function explainHttpStatus(status: number): DingTalkProblem {
-  if (status === 407) return problem('proxyFailed', 'no', { errmsg: `HTTP ${status}` });
-  if (status >= 500 || status === 429) return problem('serverError', 'backoff', { errmsg: `HTTP ${status}` });
-  return problem('httpError', 'no', { errmsg: `HTTP ${status}` });
+  const extra = { errmsg: `HTTP ${status}` };
+  if (status === 407) return problem('proxyFailed', 'no', extra);
+  if (status >= 500 || status === 429) return problem('serverError', 'backoff', extra);
+  return problem('httpError', 'no', extra);
 }
 
-/** A network error from undici (its `code`, or its cause's). */
+interface ErrorLike {
+  code?: unknown;
+  name?: unknown;
+  message?: unknown;
+  cause?: unknown;
+  errors?: unknown;
+}
+
+/** The error, its causes and (for AggregateError, as from Node's happy eyeballs) the errors it groups. */
+function errorChain(error: unknown): ErrorLike[] {
+  const chain: ErrorLike[] = [];
+  const visit = (value: unknown, depth: number) => {
+    if (!value || typeof value !== 'object' || depth > 4 || chain.includes(value as ErrorLike)) return;
+    const err = value as ErrorLike;
+    chain.push(err);
+    visit(err.cause, depth + 1);
+    if (Array.isArray(err.errors)) for (const inner of err.errors) visit(inner, depth + 1);
+  };
+  visit(error, 0);
+  return chain;
+}
+
+const TIMEOUT_CODES = /^(ETIMEDOUT|ESOCKETTIMEDOUT|UND_ERR_CONNECT_TIMEOUT|UND_ERR_HEADERS_TIMEOUT|UND_ERR_BODY_TIMEOUT|ABORT_ERR)$/;
+const TLS_CODES = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ALTNAME|UND_ERR_PRX_TLS/;
+
+/**
+ * A failure before DingTalk answered (undici and Node errors, read by their `code`, their causes' and
+ * their text): nothing listening / DNS / reset → unreachable, retried; no answer in time → timeout,
+ * retried; certificate trouble → tlsFailed, not retried (advice about http.proxyStrictSSL); a proxy
+ * that refuses the tunnel (407, 403) → proxyFailed, not retried.
+ */
 export function explainNetworkError(error: unknown): DingTalkProblem {
-  const err = error as { code?: string; name?: string; message?: string; cause?: { code?: string; message?: string } };
-  const code = typeof err?.code === 'string' ? err.code : typeof err?.cause?.code === 'string' ? err.cause.code : '';
-  const text = `${err?.name ?? ''} ${err?.message ?? ''} ${err?.cause?.message ?? ''}`;
-  if (/TIMEOUT|ETIMEDOUT/i.test(code) || /timeout|aborted/i.test(text)) return problem('timeout', 'backoff', { errmsg: code || 'timeout' });
-  if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/i.test(code) || /certificate/i.test(text)) return problem('tlsFailed', 'no', { errmsg: code });
-  if (/proxy/i.test(text) && /407|refused|denied/i.test(text)) return problem('proxyFailed', 'no', { errmsg: code });
-  return problem('unreachable', 'backoff', { errmsg: code || err?.message });
+  const chain = errorChain(error);
+  const codes = chain.map((e) => (typeof e.code === 'string' ? e.code : '')).filter(Boolean);
+  const names = chain.map((e) => (typeof e.name === 'string' ? e.name : ''));
+  const text = chain.map((e) => (typeof e.message === 'string' ? e.message : '')).join(' | ');
+  const code = codes[0] ?? '';
+  const errmsg = code || (typeof chain[0]?.message === 'string' ? chain[0].message : String(error));
+
+  // A proxy answered the CONNECT itself: "Proxy response (407) !== 200 when HTTP Tunneling".
+  const proxyStatus = /proxy response \((\d{3})\)/i.exec(text)?.[1] ?? (/proxy authentication required/i.test(text) ? '407' : undefined);
+  if (proxyStatus) {
+    const status = Number(proxyStatus);
+    const extra = { errmsg: `proxy HTTP ${status}` };
+    if (status >= 500) return problem('unreachable', 'backoff', extra);
+    return problem('proxyFailed', 'no', extra);
+  }
+  if (codes.some((c) => TLS_CODES.test(c)) || /certificate/i.test(text)) return problem('tlsFailed', 'no', { errmsg });
+  if (codes.some((c) => TIMEOUT_CODES.test(c)) || names.includes('TimeoutError') || /timed? ?out/i.test(text)) {
+    return problem('timeout', 'backoff', { errmsg: code || 'timeout' });
+  }
+  // ECONNREFUSED, ENOTFOUND, EAI_AGAIN, ECONNRESET, EHOSTUNREACH, ENETUNREACH, UND_ERR_SOCKET, …
+  return problem('unreachable', 'backoff', { errmsg });
 }
