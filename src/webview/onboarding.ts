@@ -20,6 +20,8 @@ const EMPTY: FormValues = { name: '', webhookUrl: '', secret: '', dmPolicy: 'pai
 let strings = {} as Record<StringKey, string>;
 let robots: RobotSummary[] = [];
 let state: ViewState = vscode.getState() ?? { values: { ...EMPTY } };
+/** Set once the user typed: a late `init` must not wipe what they typed. */
+let touched = false;
 
 const $ = <T extends HTMLElement>(selector: string) => document.querySelector(selector) as T;
 const form = $<HTMLFormElement>('#robot-form');
@@ -166,7 +168,8 @@ window.addEventListener('message', (event: MessageEvent<ToView>) => {
       strings = message.strings;
       robots = message.robots;
       applyStrings();
-      writeForm(state.values);
+      if (!touched) writeForm(state.values);
+      syncVisibility();
       showStatus(state.status);
       renderRobots();
       document.body.classList.add('ready');
@@ -208,6 +211,7 @@ $('#cancel-edit').addEventListener('click', () => {
   showStatus(undefined);
 });
 form.addEventListener('input', () => {
+  touched = true;
   syncVisibility();
   remember();
 });

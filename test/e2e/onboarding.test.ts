@@ -4,6 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDingTalkStandIn, StandIn } from '../support/dingtalkStandIn';
+import { fillRobotForm as fill } from '../support/dingtalkUi';
 import { openSession, Session, withScreenshotOnFailure, Workbench } from '../support/workbench';
 import { scanForSecrets } from '../support/secretScan';
 
@@ -26,16 +27,6 @@ after(async () => {
   await standIn?.close();
 });
 
-async function fillRobotForm(values: { name: string; webhookUrl: string; secret: string; dmPolicy?: string; allowFrom?: string }) {
-  const view = await wb.openWebviewView('DingTalk');
-  await view.locator('input[name="name"]').fill(values.name);
-  await view.locator('input[name="webhookUrl"]').fill(values.webhookUrl);
-  await view.locator('input[name="secret"]').fill(values.secret);
-  await view.locator('select[name="dmPolicy"]').selectOption(values.dmPolicy ?? 'pairing');
-  if (values.allowFrom !== undefined) await view.locator('input[name="allowFrom"]').fill(values.allowFrom);
-  return view;
-}
-
 async function statusText(view: ReturnType<Workbench['webview']>, expected: RegExp): Promise<string> {
   const status = view.locator('[role="status"]');
   await status.filter({ hasText: expected }).waitFor({ timeout: 30_000 });
@@ -45,7 +36,7 @@ async function statusText(view: ReturnType<Workbench['webview']>, expected: RegE
 describe('onboarding', () => {
   test('Save sends a correctly signed test message and the view says it arrived', async (t) => {
     await withScreenshotOnFailure(wb, t.name, async () => {
-      const view = await fillRobotForm({ name: 'Backend', webhookUrl: `  "${standIn.webhookUrl(ROBOT_A.accessToken)}" `, secret: ROBOT_A.secret });
+      const view = await fill(wb, { name: 'Backend', webhookUrl: `  "${standIn.webhookUrl(ROBOT_A.accessToken)}" `, secret: ROBOT_A.secret });
       await view.locator('button.primary', { hasText: 'Save' }).click();
       const text = await statusText(view, /delivered/);
       assert.match(text, /Test message delivered to the group/);
@@ -61,7 +52,7 @@ describe('onboarding', () => {
 
   test('a wrong secret is explained and nothing is stored', async (t) => {
     await withScreenshotOnFailure(wb, t.name, async () => {
-      const view = await fillRobotForm({ name: 'Frontend', webhookUrl: standIn.webhookUrl(ROBOT_B.accessToken), secret: WRONG_SECRET });
+      const view = await fill(wb, { name: 'Frontend', webhookUrl: standIn.webhookUrl(ROBOT_B.accessToken), secret: WRONG_SECRET });
       await view.locator('button.primary', { hasText: 'Save' }).click();
       const text = await statusText(view, /secret/);
       assert.match(text, /signing secret does not match the robot's/);
@@ -75,7 +66,7 @@ describe('onboarding', () => {
 
   test('a bad webhook URL says what to fix', async (t) => {
     await withScreenshotOnFailure(wb, t.name, async () => {
-      const view = await fillRobotForm({ name: 'Typo', webhookUrl: 'http://oapi.dingtalk.com/robot/send?access_token=abc', secret: ROBOT_B.secret });
+      const view = await fill(wb, { name: 'Typo', webhookUrl: 'http://oapi.dingtalk.com/robot/send?access_token=abc', secret: ROBOT_B.secret });
       await view.locator('button.primary', { hasText: 'Save' }).click();
       assert.match(await statusText(view, /https/), /must use https:\/\//);
       await view.locator('input[name="webhookUrl"]').fill(standIn.webhookUrl(ROBOT_B.accessToken));
@@ -87,7 +78,7 @@ describe('onboarding', () => {
 
   test('a second robot, the allow list, and switching the default', async (t) => {
     await withScreenshotOnFailure(wb, t.name, async () => {
-      const view = await fillRobotForm({ name: 'Frontend', webhookUrl: standIn.webhookUrl(ROBOT_B.accessToken), secret: ROBOT_B.secret, dmPolicy: 'allowlist', allowFrom: 'user001, manager42' });
+      const view = await fill(wb, { name: 'Frontend', webhookUrl: standIn.webhookUrl(ROBOT_B.accessToken), secret: ROBOT_B.secret, dmPolicy: 'allowlist', allowFrom: 'user001, manager42' });
       await view.locator('button.primary', { hasText: 'Save' }).click();
       await statusText(view, /delivered/);
       assert.equal(standIn.accepted.length, 2);
@@ -128,7 +119,7 @@ describe('onboarding', () => {
       assert.match(await ok.innerText(), /Not confirmed/);
       assert.equal(standIn.accepted.length, before, 'the probe posted nothing into the group');
 
-      const view = await fillRobotForm({ name: 'Stale', webhookUrl: standIn.webhookUrl(UNKNOWN_TOKEN), secret: ROBOT_A.secret });
+      const view = await fill(wb, { name: 'Stale', webhookUrl: standIn.webhookUrl(UNKNOWN_TOKEN), secret: ROBOT_A.secret });
       await view.locator('#save-only').click();
       await statusText(view, /not tested/);
       await wb.runCommand('DingTalk: Check Connection');

@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { waitUntil } from '../support/codeServer';
 import { startDingTalkStandIn, StandIn } from '../support/dingtalkStandIn';
 import { addRobotInView } from '../support/dingtalkUi';
 import { openSession, Session, withScreenshotOnFailure, Workbench } from '../support/workbench';
@@ -64,8 +65,9 @@ after(async () => {
 describe('sending', () => {
   test('a palette message with a phone mention arrives signed with atMobiles', async (t) => {
     await withScreenshotOnFailure(wb, t.name, async () => {
+      const already = standIn.accepted.length;
       await sendFromPalette('@13800138000 please review');
-      const [message] = await standIn.waitForAccepted(1);
+      const message = (await standIn.waitForAccepted(already + 1))[already];
       assert.deepEqual(message.body, {
         msgtype: 'text',
         text: { content: '@13800138000 please review' },
@@ -77,10 +79,11 @@ describe('sending', () => {
 
   test('@all sets isAtAll, \\n becomes a new line', async (t) => {
     await withScreenshotOnFailure(wb, t.name, async () => {
+      const already = standIn.accepted.length;
       await sendFromPalette('@all deploy done\\nall green');
-      const messages = await standIn.waitForAccepted(2);
-      assert.equal(messages[1].body.text.content, '@all deploy done\nall green');
-      assert.equal(messages[1].body.at.isAtAll, true);
+      const message = (await standIn.waitForAccepted(already + 1))[already];
+      assert.equal(message.body.text.content, '@all deploy done\nall green');
+      assert.equal(message.body.at.isAtAll, true);
     });
   });
 
@@ -94,10 +97,10 @@ describe('sending', () => {
       await wb.page.keyboard.press('Shift+ArrowDown');
       await wb.page.keyboard.press('Shift+ArrowDown');
       await wb.page.keyboard.press('Shift+End');
+      const already = standIn.accepted.length;
       await editor.click({ button: 'right', position: { x: 20, y: 5 } });
-      await wb.page.locator('.context-view .action-label', { hasText: 'Send Selection as Markdown' }).click();
-      const messages = await standIn.waitForAccepted(3);
-      const body = messages[2].body;
+      await wb.pickFromContextMenu('Send Selection as Markdown');
+      const body = (await standIn.waitForAccepted(already + 1))[already].body;
       assert.equal(body.msgtype, 'markdown');
       assert.equal(body.markdown.title, 'src/app.ts:L1-L3');
       assert.equal(body.markdown.text, '**src/app.ts** (L1-L3)\n\n```typescript\nexport function add(a: number, b: number) {\n  return a + b;\n}\n```');
@@ -111,13 +114,13 @@ describe('sending', () => {
       const explorerItem = wb.page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'docs' }).first();
       await wb.runCommand('View: Show Explorer');
       await explorerItem.click();
+      const already = standIn.accepted.length;
       const fileRow = wb.page.locator('.explorer-folders-view .monaco-list-row', { hasText: '发布说明.md' }).first();
       await fileRow.click({ button: 'right' });
-      await wb.page.locator('.context-view .action-label', { hasText: 'Send Markdown File' }).click();
-      const before = 3;
-      const expectedParts = Math.ceil(Buffer.byteLength(JSON.stringify(source)) / 20_000);
-      const all = await standIn.waitForAccepted(before + expectedParts);
-      const parts = all.slice(before);
+      await wb.pickFromContextMenu('Send Markdown File');
+      const isLastPart = (title: string | undefined) => /\((\d+)\/\1\)$/.test(title ?? '');
+      await waitUntil(() => standIn.accepted.some((m) => isLastPart(m.body.markdown?.title)), 30_000, 'the last part');
+      const parts = standIn.accepted.slice(already);
       const total = parts.length;
       assert.ok(total >= 3, `split into ${total} parts`);
       parts.forEach((part, i) => {

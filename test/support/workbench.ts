@@ -38,12 +38,18 @@ export class Workbench {
 
   /** Runs a command by its palette title, e.g. "DingTalk: Send Message". */
   async runCommand(title: string): Promise<void> {
-    await this.page.keyboard.press('F1');
     const input = this.page.locator(`${QUICK_INPUT} input`);
-    await input.waitFor({ state: 'visible' });
-    await input.fill(`>${title}`);
     const row = this.page.locator(`${QUICK_INPUT} .quick-input-list .monaco-list-row`, { hasText: title }).first();
-    await row.waitFor({ state: 'visible', timeout: 15_000 });
+    // Right after start-up the palette may not list an extension's commands yet: type the title again.
+    for (let attempt = 1; ; attempt++) {
+      await this.page.keyboard.press('F1');
+      await input.waitFor({ state: 'visible' });
+      await input.fill(`>${title}`);
+      const listed = await row.waitFor({ state: 'visible', timeout: 5_000 }).then(() => true, () => false);
+      if (listed) break;
+      if (attempt === 3) throw new Error(`"${title}" is not in the command palette`);
+      await this.page.keyboard.press('Escape');
+    }
     const focused = await this.page.waitForFunction(
       (expected) => document.querySelector('.quick-input-list .monaco-list-row.focused')?.textContent?.includes(expected) ?? false,
       title, { timeout: 3_000 },
@@ -94,6 +100,17 @@ export class Workbench {
     const rows = this.page.locator(`${QUICK_INPUT} .quick-input-list .monaco-list-row`);
     await rows.first().waitFor({ state: 'visible', timeout: 15_000 });
     return rows.allInnerTexts();
+  }
+
+  /** Picks an entry of the open context menu (hover, then Enter: VS Code ignores a click right after the menu opens). */
+  async pickFromContextMenu(label: string): Promise<void> {
+    const item = this.page.locator('.context-view .action-item', { hasText: label }).first();
+    await item.waitFor({ state: 'visible' });
+    await item.hover();
+    // The menu lives in a shadow root: Playwright's locators see into it, document.querySelector does not.
+    await this.page.locator('.context-view .action-item.focused', { hasText: label }).first().waitFor();
+    await this.page.keyboard.press('Enter');
+    await this.page.locator('.context-view .monaco-menu').waitFor({ state: 'hidden' });
   }
 
   async pressEscape(): Promise<void> {
