@@ -36,7 +36,7 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(
     log, robots, sending, onboarding, inbox, gateway, statusBar,
     sending.onDidChange(() => void onboarding.refresh()),
-    gateway.onDidChange(() => statusBar.setExtra(gateway.describe())),
+    gateway.onDidChange(() => statusBar.setGateway(gateway.state.kind !== 'stopped', gateway.describe())),
     vscode.window.registerWebviewViewProvider(ONBOARDING_VIEW_ID, onboarding),
     command('dingtalk.openSetup', openOnboarding),
     command('dingtalk.addRobot', () => actions.addRobot()),

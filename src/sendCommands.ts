@@ -199,7 +199,8 @@ export class SendCommands {
 
   private async preview(robot: RobotConfig, parts: RobotMessage[]): Promise<boolean> {
     const text = parts.map((part, i) => {
-      const body = part.msgtype === 'markdown' ? `# ${part.markdown.title}\n\n${part.markdown.text}` : part.msgtype === 'text' ? part.text.content : JSON.stringify(part, null, 2);
+      // The title is what the chat list shows; the text is the message itself.
+      const body = part.msgtype === 'markdown' ? `<!-- ${vscode.l10n.t('title: {0}', part.markdown.title)} -->\n${part.markdown.text}` : part.msgtype === 'text' ? part.text.content : JSON.stringify(part, null, 2);
       return parts.length > 1 ? `<!-- ${vscode.l10n.t('part {0} of {1}', i + 1, parts.length)} -->\n${body}` : body;
     }).join('\n\n---\n\n');
     const uri = this.previews.create(text, vscode.l10n.t('Preview for {0}', robot.name));

@@ -114,6 +114,7 @@ export class SendService implements vscode.Disposable {
         this.waiters.get(job.id)?.({ ok: false, problem, retryAt });
         this.waiters.delete(job.id);
       });
+      queue.onError((error) => this.log.error(`queue: ${error instanceof Error ? error.message : String(error)}`));
       this.queue = queue;
       await queue.start();
       return queue;

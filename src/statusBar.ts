@@ -10,6 +10,7 @@ export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('dingtalk.status', vscode.StatusBarAlignment.Right, 100);
   private readonly subscriptions: vscode.Disposable[] = [this.item];
   private extra: string[] = [];
+  private gatewayRunning = false;
 
   constructor(private readonly robots: RobotStore, private readonly sending: SendService) {
     this.item.name = 'DingTalk';
@@ -19,8 +20,9 @@ export class StatusBar implements vscode.Disposable {
     this.item.show();
   }
 
-  /** Lines other features (the gateway) add to the tooltip. */
-  setExtra(lines: string[]): void {
+  /** The gateway's state: an icon in the item while it runs, its lines in the tooltip. */
+  setGateway(running: boolean, lines: string[]): void {
+    this.gatewayRunning = running;
     this.extra = lines;
     this.update();
   }
@@ -53,6 +55,7 @@ export class StatusBar implements vscode.Disposable {
       tooltip.appendMarkdown(`**DingTalk** — ${robot.name}\n\n`);
       tooltip.appendText(last ? vscode.l10n.t('Last send: {0}', last.text) : vscode.l10n.t('Ready'));
     }
+    if (this.gatewayRunning) this.item.text += ' $(radio-tower)';
     for (const line of this.extra) tooltip.appendText(`\n${line}`);
     this.item.tooltip = tooltip;
   }

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDingTalkStandIn, StandIn } from '../support/dingtalkStandIn';
 import { fillRobotForm as fill } from '../support/dingtalkUi';
-import { openSession, Session, withScreenshotOnFailure, Workbench } from '../support/workbench';
+import { openSession, Session, squash, withScreenshotOnFailure, Workbench } from '../support/workbench';
 import { scanForSecrets } from '../support/secretScan';
 
 const ROBOT_A = { accessToken: 'tokenAAAA1111aaaa2222bbbb3333cccc4444dddd5555eeee6666ffff7777', secret: 'SEC0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd' };
@@ -19,7 +19,8 @@ let wb: Workbench;
 
 before(async () => {
   standIn = await startDingTalkStandIn({ robots: [ROBOT_A, ROBOT_B] });
-  session = await openSession({ settings: { 'dingtalk.send.preview': false } });
+  // Preview before sending stays on (the default): one test below goes through it.
+  session = await openSession();
   wb = session.workbench;
 });
 after(async () => {
@@ -135,6 +136,58 @@ describe('onboarding', () => {
       await wb.page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Remove' }).click();
       await view.locator('li.robot', { hasText: 'Stale' }).waitFor({ state: 'detached' });
       assert.doesNotMatch(JSON.stringify(session.server.settings()), /Stale/);
+    });
+  });
+
+  test('what is typed in the view survives hiding it', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      const view = await wb.openWebviewView('DingTalk');
+      await view.locator('body.ready').waitFor();
+      await view.locator('input[name="name"]').fill('Half-typed robot');
+      await wb.page.locator('.part.activitybar .action-item a[aria-label^="Explorer"]').first().click();
+      const again = await wb.openWebviewView('DingTalk');
+      await again.locator('body.ready').waitFor();
+      assert.equal(await again.locator('input[name="name"]').inputValue(), 'Half-typed robot');
+      await again.locator('input[name="name"]').fill('');
+    });
+  });
+
+  test('the keyboard path: DingTalk: Add Robot with input boxes and a quick pick', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      const before = standIn.accepted.length;
+      await wb.runCommand('DingTalk: Add Robot');
+      await wb.answerInputBox('Keyboard', 'Name of the robot');
+      const input = wb.page.locator('.quick-input-widget input');
+      await input.fill('ftp://example.com/robot/send?access_token=x');
+      await wb.page.locator('.quick-input-widget .quick-input-message', { hasText: 'must use https' }).waitFor();
+      await wb.answerInputBox(standIn.webhookUrl(ROBOT_A.accessToken));
+      await wb.answerInputBox(ROBOT_A.secret, 'Signing secret');
+      await wb.pick('open');
+      await wb.notification(/Robot "Keyboard" is ready/);
+      assert.equal(standIn.accepted.length, before + 1);
+      assert.match(standIn.accepted[before].body.text.content, /Keyboard/);
+    });
+  });
+
+  test('Send Markdown Message shows exactly what will be sent, and sends on confirmation', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      const before = standIn.accepted.length;
+      await wb.runCommand('DingTalk: Send Markdown Message');
+      await wb.pick('Backend');
+      await wb.answerInputBox('# Release 1.2\\n\\n| a | b |\\n|---|---|\\n| 1 | 2 |');
+      const dialog = wb.page.locator('.monaco-dialog-box', { hasText: 'Send this to Backend?' });
+      await dialog.waitFor();
+      const preview = wb.page.locator('.monaco-editor[data-uri^="dingtalk-preview:"] .view-lines').first();
+      await preview.waitFor();
+      const shown = squash(await preview.innerText());
+      assert.ok(shown.includes(squash('title: Release 1.2')), shown);
+      assert.ok(shown.includes(squash('- **a**: 1; **b**: 2')), shown);
+      await wb.screenshot('send-preview');
+      await dialog.locator('.monaco-button', { hasText: /^Send$/ }).click();
+      const [message] = (await standIn.waitForAccepted(before + 1)).slice(before);
+      assert.equal(message.body.msgtype, 'markdown');
+      assert.equal(message.body.markdown.title, 'Release 1.2');
+      assert.doesNotMatch(message.body.markdown.text, /\|---\|/, 'the table was rewritten for DingTalk');
     });
   });
 
