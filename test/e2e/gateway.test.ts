@@ -4,6 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, randomUUID } from 'node:crypto';
+import * as http from 'node:http';
 import { freePort, waitUntil } from '../support/codeServer';
 import { startDingTalkStandIn, StandIn } from '../support/dingtalkStandIn';
 import { addRobotInView } from '../support/dingtalkUi';
@@ -16,6 +17,7 @@ const ROBOTS = {
   off: { accessToken: 'gwoff00123456789abcdef0123456789abcdef0123456789abcdef012345678', secret: 'SECgwoff00123456789abcdef0123456789abcdef0123456789abcdef012345' },
 };
 const PUBLIC_URL = 'https://dingtalk-hook.example.com/dingtalk';
+const OUTGOING_TOKEN = 'outgoing-token-0123456789abcdef';
 
 let standIn: StandIn;
 let session: Session;
@@ -153,10 +155,37 @@ describe('gateway', () => {
     });
   });
 
+  test('a legacy Outgoing robot is checked by its token header', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      await wb.runCommand('DingTalk: Set Inbound Credentials');
+      await wb.pick('Open');
+      await wb.pick('Legacy Outgoing robot');
+      await wb.answerInputBox(OUTGOING_TOKEN);
+      await wb.notification('Inbound credentials saved for "Open"');
+      const headers = { token: OUTGOING_TOKEN };
+      assert.equal((await postCallback(undefined, callbackBody({ text: 'via the outgoing token' }), { headers })).status, 200);
+      assert.equal((await postCallback(undefined, callbackBody({ text: 'with a wrong token' }), { headers: { token: 'not-the-token' } })).status, 401);
+      const text = await inbox();
+      assert.ok(text.includes(squash('via the outgoing token')), text);
+      assert.ok(!text.includes(squash('with a wrong token')));
+    });
+  });
+
   test('Stop Gateway releases the port', async (t) => {
     await withScreenshotOnFailure(wb, t.name, async () => {
       await wb.runCommand('DingTalk: Stop Gateway');
       await waitUntil(() => fetch(`http://127.0.0.1:${port}/healthz`).then(() => false, () => true), 10_000, 'the gateway port to close');
+    });
+  });
+
+  test('a port already in use is explained, with another port offered', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      const squatter = http.createServer((_req, res) => res.end('someone else')).listen(port, '127.0.0.1');
+      t.after(() => new Promise<void>((resolve) => squatter.close(() => resolve())));
+      await new Promise((resolve) => squatter.once('listening', resolve));
+      await wb.runCommand('DingTalk: Start Gateway');
+      const toast = await wb.notification(`Port ${port} is already in use`);
+      await toast.locator('.monaco-button', { hasText: 'Use Another Port' }).waitFor();
     });
   });
 });
