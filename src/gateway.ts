@@ -1,12 +1,11 @@
 // The gateway: receives the group's messages (DingTalk's HTTP callback, a legacy Outgoing robot, or
 // Stream mode), applies each robot's DM policy and shows accepted messages in the DingTalk Inbox.
-import type { IncomingHttpHeaders } from 'node:http';
 import * as vscode from 'vscode';
 import type { InboundMessage } from './core/gateway/callback';
 import { senderUserId } from './core/gateway/callback';
 import type { GatewayServer, RejectReason } from './core/gateway/server';
 import { decide, PairingBook } from './core/gateway/policy';
-import { constantTimeEqual, verifySignature } from './core/signing';
+import { authenticateInbound, InboundKey } from './core/gateway/auth';
 import { isSessionWebhookAllowed } from './core/webhookUrl';
 import { markdownMessage, textMessage } from './core/messages';
 import type { StreamClient } from './core/stream';
@@ -19,25 +18,17 @@ import { formatTime } from './robotActions';
 
 const PAIRING_KEY = 'dingtalk.pairing';
 
-/** Inbound credentials kept in memory while the gateway runs: headers are checked before the body is read, synchronously. */
-interface InboundKeys {
-  robot: RobotConfig;
-  signingKeys: string[];
-  outgoingToken?: string;
-}
-
 export type GatewayState =
   | { kind: 'stopped' }
   | { kind: 'listening'; url: string; publicUrl?: string }
   | { kind: 'stream'; connected: number; total: number };
 
-type AuthResult = { robotId: string } | 'missing' | 'stale' | 'mismatch';
-
 export class Gateway implements vscode.Disposable {
   private server?: GatewayServer;
   private tunnel?: Tunnel;
   private streams: StreamClient[] = [];
-  private keys: InboundKeys[] = [];
+  /** Inbound credentials kept in memory while the gateway runs: headers are checked synchronously, before the body is read. */
+  private keys: InboundKey[] = [];
   private pairing: PairingBook;
   private stateValue: GatewayState = { kind: 'stopped' };
   private lastRejection?: { reason: string; at: number };
@@ -99,43 +90,16 @@ export class Gateway implements vscode.Disposable {
   }
 
   private async reloadKeys(): Promise<void> {
-    const keys: InboundKeys[] = [];
+    const keys: InboundKey[] = [];
     for (const robot of this.robots.list().filter((r) => r.enabled)) {
       const appSecret = await this.robots.getSecret(robot.id, 'appSecret');
       const signingSecret = await this.robots.getSecret(robot.id, 'secret');
       const outgoingToken = await this.robots.getSecret(robot.id, 'outgoingToken');
       // The app's secret signs HTTP callbacks; without one, the robot's signing secret is tried.
       const signingKeys = appSecret ? [appSecret] : signingSecret ? [signingSecret] : [];
-      keys.push({ robot, signingKeys, outgoingToken: outgoingToken || undefined });
+      keys.push({ robotId: robot.id, signingKeys, outgoingToken: outgoingToken || undefined });
     }
     this.keys = keys;
-  }
-
-  /** Which robot signed this request, from headers alone. */
-  private authenticate(headers: IncomingHttpHeaders): AuthResult {
-    const header = (name: string) => {
-      const v = headers[name];
-      return Array.isArray(v) ? v[0] : v;
-    };
-    const timestamp = header('timestamp');
-    const sign = header('sign');
-    const token = header('token');
-    if (timestamp && sign) {
-      let stale = false;
-      for (const key of this.keys) {
-        for (const secret of key.signingKeys) {
-          const check = verifySignature(secret, timestamp, sign, Date.now());
-          if (check === 'ok') return { robotId: key.robot.id };
-          if (check === 'stale') stale = true;
-        }
-      }
-      return stale ? 'stale' : 'mismatch';
-    }
-    if (token) {
-      for (const key of this.keys) if (key.outgoingToken && constantTimeEqual(key.outgoingToken, token)) return { robotId: key.robot.id };
-      return 'mismatch';
-    }
-    return 'missing';
   }
 
   async start(): Promise<void> {
@@ -158,7 +122,7 @@ export class Gateway implements vscode.Disposable {
         host: config.host,
         port: config.port,
         path: config.path,
-        authenticate: (headers) => this.authenticate(headers),
+        authenticate: (headers) => authenticateInbound(this.keys, headers, Date.now()),
         onMessage: (message, auth) => this.receive(message, auth.robotId),
         onRejected: (reason, detail) => this.rejected(reason, detail),
       });

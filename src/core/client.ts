@@ -2,7 +2,7 @@
 // explicit timeouts, a proxy when one is configured, and retries only where they can help (network
 // errors and 5xx). DingTalk's own refusals are returned, explained, never thrown; no problem text ever
 // carries the access token, a signature or the secret.
-import { Agent, Dispatcher, EnvHttpProxyAgent, ProxyAgent, request } from 'undici';
+import { Agent, Dispatcher, EnvHttpProxyAgent, ProxyAgent, request, ResponseBody } from './undici';
 import { DingTalkProblem, explainDingTalkError, explainHttpStatus, explainNetworkError, problem } from './errors';
 import type { RobotMessage } from './messages';
 import { signedWebhookUrl } from './signing';
@@ -210,7 +210,7 @@ function parseAnswer(text: string): { errcode: number; errmsg: string } | undefi
 }
 
 /** The body as text, or undefined when it is longer than `limit` bytes (the rest is discarded). */
-async function readLimited(body: Dispatcher.ResponseData['body'], limit: number): Promise<string | undefined> {
+async function readLimited(body: ResponseBody, limit: number): Promise<string | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {

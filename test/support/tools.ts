@@ -17,9 +17,14 @@ const node24Headers = path.join(node24Dir, 'node_modules', 'node', 'node_modules
 const codeServerDir = path.join(toolsDir, `code-server-${CODE_SERVER_VERSION}`);
 export const codeServerBin = path.join(codeServerDir, 'node_modules', '.bin', 'code-server');
 
-/** Environment for every code-server call: Node 24 first on PATH. */
+/**
+ * Environment for every code-server call: Node 24 first on PATH, and nothing an outer `npm run` exported.
+ * npm reads `npm_config_*` variables as its own config, so under `npm test` the inner install would
+ * inherit `npm_config_user_agent` ("node/v20…") and code-server's postinstall would refuse to build.
+ */
 export function codeServerEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  return { ...base, PATH: `${node24Bin}${path.delimiter}${base.PATH ?? ''}`, npm_config_nodedir: node24Headers };
+  const env = Object.fromEntries(Object.entries(base).filter(([name]) => !/^npm_/i.test(name)));
+  return { ...env, PATH: `${node24Bin}${path.delimiter}${base.PATH ?? ''}`, npm_config_nodedir: node24Headers };
 }
 
 function log(message: string): void {
