@@ -29,7 +29,8 @@ export class Gateway implements vscode.Disposable {
   private streams: StreamClient[] = [];
   /** Inbound credentials kept in memory while the gateway runs: headers are checked synchronously, before the body is read. */
   private keys: InboundKey[] = [];
-  private pairing: PairingBook;
+  /** Pending codes and approved senders, kept in SecretStorage: a pending code is a credential until it expires. */
+  private readonly pairingReady: Promise<PairingBook>;
   private stateValue: GatewayState = { kind: 'stopped' };
   private lastRejection?: { reason: string; at: number };
   private readonly changed = new vscode.EventEmitter<void>();
@@ -43,10 +44,10 @@ export class Gateway implements vscode.Disposable {
     private readonly inbox: Inbox,
     private readonly log: Log,
   ) {
-    this.pairing = PairingBook.fromJSON(context.globalState.get(PAIRING_KEY));
+    this.pairingReady = this.loadPairing();
     this.subscriptions.push(
       robots.onDidChange(() => void this.reloadKeys()),
-      context.secrets.onDidChange(() => void this.reloadKeys()),
+      context.secrets.onDidChange((e) => { if (e.key !== PAIRING_KEY) void this.reloadKeys(); }),
       inbox.onDidAdd(() => this.changed.fire()),
     );
   }
@@ -239,7 +240,7 @@ export class Gateway implements vscode.Disposable {
     const robot = this.robots.get(robotId);
     if (!robot || !robot.enabled) return;
     const userId = senderUserId(message);
-    const verdict = decide(robot.dmPolicy, robot.allowFrom, this.pairing.approved(robot.id), userId);
+    const verdict = decide(robot.dmPolicy, robot.allowFrom, (await this.pairingReady).approved(robot.id), userId);
     if (verdict === 'accept') {
       const entry: InboxEntry = { robotId, robotName: robot.name, message, receivedAt: Date.now() };
       this.inbox.add(entry);
@@ -253,7 +254,7 @@ export class Gateway implements vscode.Disposable {
   }
 
   private async requestPairing(robot: RobotConfig, message: InboundMessage, userId: string): Promise<void> {
-    const request = this.pairing.request(robot.id, userId, message.senderNick, Date.now());
+    const request = (await this.pairingReady).request(robot.id, userId, message.senderNick, Date.now());
     await this.savePairing();
     if ('refused' in request) {
       this.rejected('policy', `pairing: too many pending requests (${userId})`);
@@ -274,24 +275,35 @@ export class Gateway implements vscode.Disposable {
   }
 
   async approve(robotId: string, code: string): Promise<void> {
-    const user = this.pairing.approve(robotId, code, Date.now());
+    const user = (await this.pairingReady).approve(robotId, code, Date.now());
     await this.savePairing();
     if (user) void vscode.window.showInformationMessage(vscode.l10n.t('{0} can now message VS Code.', user.nick || user.userId));
     else void vscode.window.showWarningMessage(vscode.l10n.t('That pairing code is unknown or expired.'));
   }
 
   async deny(robotId: string, code: string): Promise<void> {
-    this.pairing.deny(robotId, code);
+    (await this.pairingReady).deny(robotId, code);
     await this.savePairing();
   }
 
+  private async loadPairing(): Promise<PairingBook> {
+    try {
+      const stored = await this.context.secrets.get(PAIRING_KEY);
+      return PairingBook.fromJSON(stored ? JSON.parse(stored) : undefined);
+    } catch (error) {
+      this.log.error(`pairing records could not be read, starting empty: ${error instanceof Error ? error.message : String(error)}`);
+      return PairingBook.fromJSON(undefined);
+    }
+  }
+
   private async savePairing(): Promise<void> {
-    await this.context.globalState.update(PAIRING_KEY, this.pairing.toJSON());
+    await this.context.secrets.store(PAIRING_KEY, JSON.stringify((await this.pairingReady).toJSON()));
   }
 
   async approvePairingCommand(): Promise<void> {
     const now = Date.now();
-    const items = this.robots.list().flatMap((robot) => this.pairing.pending(robot.id, now).map((p) => ({
+    const pairing = await this.pairingReady;
+    const items = this.robots.list().flatMap((robot) => pairing.pending(robot.id, now).map((p) => ({
       label: `${p.nick || p.userId}`, description: `${p.code} · ${robot.name}`, detail: p.userId, robot, code: p.code,
     })));
     if (items.length === 0) {
@@ -308,14 +320,15 @@ export class Gateway implements vscode.Disposable {
   }
 
   async manageApprovedCommand(): Promise<void> {
-    const items = this.robots.list().flatMap((robot) => this.pairing.approved(robot.id).map((userId) => ({ label: userId, description: robot.name, robot, userId })));
+    const pairing = await this.pairingReady;
+    const items = this.robots.list().flatMap((robot) => pairing.approved(robot.id).map((userId) => ({ label: userId, description: robot.name, robot, userId })));
     if (items.length === 0) {
       void vscode.window.showInformationMessage(vscode.l10n.t('No sender has been approved yet.'));
       return;
     }
     const picked = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Approved senders — pick one to revoke') });
     if (!picked) return;
-    this.pairing.revoke(picked.robot.id, picked.userId);
+    pairing.revoke(picked.robot.id, picked.userId);
     await this.savePairing();
     void vscode.window.showInformationMessage(vscode.l10n.t('{0} can no longer message VS Code through "{1}".', picked.userId, picked.robot.name));
   }

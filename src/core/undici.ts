@@ -3,11 +3,14 @@
 // Types still come from the package's declarations.
 import type * as Undici from 'undici';
 
+// What undici's index does on load: every dispatcher gets request(), connect() and the other API methods.
+// ProxyAgent needs connect() for the CONNECT tunnel.
+const Dispatcher: typeof Undici.Dispatcher = require('undici/lib/dispatcher/dispatcher.js');
+Object.assign(Dispatcher.prototype, require('undici/lib/api/index.js'));
+
 export const Agent: typeof Undici.Agent = require('undici/lib/dispatcher/agent.js');
 export const ProxyAgent: typeof Undici.ProxyAgent = require('undici/lib/dispatcher/proxy-agent.js');
 export const EnvHttpProxyAgent: typeof Undici.EnvHttpProxyAgent = require('undici/lib/dispatcher/env-http-proxy-agent.js');
-const apiRequest: (this: Undici.Dispatcher, options: Undici.Dispatcher.RequestOptions) => Promise<Undici.Dispatcher.ResponseData> =
-  require('undici/lib/api/api-request.js');
 
 export type Dispatcher = Undici.Dispatcher;
 export type ResponseBody = Undici.Dispatcher.ResponseData['body'];
@@ -19,5 +22,5 @@ export function request(
 ): Promise<Undici.Dispatcher.ResponseData> {
   const { dispatcher, ...rest } = options;
   const { origin, pathname, search } = new URL(url);
-  return apiRequest.call(dispatcher, { ...rest, origin, path: pathname + search });
+  return dispatcher.request({ ...rest, origin, path: pathname + search });
 }

@@ -5,9 +5,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
+import autocannon from 'autocannon';
 import { freePort, waitUntil } from '../support/codeServer';
 import { startDingTalkStandIn, StandIn } from '../support/dingtalkStandIn';
 import { addRobotInView } from '../support/dingtalkUi';
+import { noteSecrets } from '../support/suiteSecrets';
 import { openSession, Session, squash, withScreenshotOnFailure, Workbench } from '../support/workbench';
 
 const ROBOTS = {
@@ -18,6 +20,7 @@ const ROBOTS = {
 };
 const PUBLIC_URL = 'https://dingtalk-hook.example.com/dingtalk';
 const OUTGOING_TOKEN = 'outgoing-token-0123456789abcdef';
+const APP_SECRET = 'app-secret-Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh1Jk0Lz';
 
 let standIn: StandIn;
 let session: Session;
@@ -121,6 +124,7 @@ describe('gateway', () => {
       const [reply] = await standIn.waitForSessionReplies(1);
       const code = String(reply.body.text.content).match(/\b([A-HJ-NP-Z2-9]{8})\b/)?.[1];
       assert.ok(code, reply.body.text.content);
+      noteSecrets(code);
       const toast = await wb.notification(`Han Meimei asks to pair (code ${code})`);
       await toast.locator('.monaco-button', { hasText: 'Approve' }).click();
       await wb.notification('Han Meimei can now message VS Code');
@@ -157,6 +161,7 @@ describe('gateway', () => {
 
   test('a legacy Outgoing robot is checked by its token header', async (t) => {
     await withScreenshotOnFailure(wb, t.name, async () => {
+      noteSecrets(OUTGOING_TOKEN);
       await wb.runCommand('DingTalk: Set Inbound Credentials');
       await wb.pick('Open');
       await wb.pick('Legacy Outgoing robot');
@@ -168,6 +173,54 @@ describe('gateway', () => {
       const text = await inbox();
       assert.ok(text.includes(squash('via the outgoing token')), text);
       assert.ok(!text.includes(squash('with a wrong token')));
+    });
+  });
+
+  test('a flood of 50,000 forged requests: the editor stays responsive and the next real message is shown', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      const total = 50_000;
+      const now = Date.now();
+      let flood!: autocannon.Instance;
+      const finished = new Promise<autocannon.Result>((resolve, reject) => {
+        flood = autocannon({
+          url: `http://127.0.0.1:${port}/dingtalk`, method: 'POST', connections: 50, amount: total,
+          headers: { 'content-type': 'application/json', timestamp: String(now), sign: sign('SECnot-the-secret', now) },
+          body: JSON.stringify(callbackBody({ text: 'forged flood' })),
+        }, (error, result) => (error ? reject(error) : resolve(result)));
+      });
+      let answered = 0;
+      flood.on('response', () => answered++);
+      await waitUntil(() => answered >= 2_000, 60_000, 'the flood to be under way');
+      // While the listener is refusing forged requests, a palette command still runs and shows its result.
+      await wb.runCommand('DingTalk: Show Status');
+      assert.match((await wb.quickPickLabels()).join('\n'), /Open/);
+      const answeredMeanwhile = answered;
+      await wb.pressEscape();
+      const result = await finished;
+      assert.ok(answeredMeanwhile < total, `the command ran during the flood (${answeredMeanwhile} of ${total} answered)`);
+      assert.equal(result.errors, 0);
+      assert.equal(result['2xx'], 0);
+      assert.equal(result.non2xx, total, 'every forged request is refused');
+      assert.equal((await postCallback(ROBOTS.open.secret, callbackBody({ text: 'real message after the flood' }))).status, 200);
+      const text = await inbox();
+      assert.ok(text.includes(squash('real message after the flood')), text);
+      assert.ok(!text.includes(squash('forged flood')));
+    });
+  });
+
+  test('an app robot is checked with its app secret, which then replaces the signing secret', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      noteSecrets(APP_SECRET);
+      await wb.runCommand('DingTalk: Set Inbound Credentials');
+      await wb.pick('Open');
+      await wb.pick('App robot, HTTP callback');
+      await wb.answerInputBox(APP_SECRET);
+      await wb.notification('Inbound credentials saved for "Open"');
+      assert.equal((await postCallback(APP_SECRET, callbackBody({ text: 'signed with the app secret' }))).status, 200);
+      assert.equal((await postCallback(ROBOTS.open.secret, callbackBody({ text: 'signed with the robot signing secret' }))).status, 401);
+      const text = await inbox();
+      assert.ok(text.includes(squash('signed with the app secret')), text);
+      assert.ok(!text.includes(squash('signed with the robot signing secret')));
     });
   });
 

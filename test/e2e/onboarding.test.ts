@@ -196,7 +196,7 @@ describe('onboarding', () => {
       const output = await wb.outputText('DingTalk');
       assert.match(output, /testmessage/i, 'the log shows the sends');
       const secrets = [ROBOT_A.accessToken, ROBOT_A.secret, ROBOT_B.accessToken, ROBOT_B.secret, WRONG_SECRET, UNKNOWN_TOKEN];
-      assert.deepEqual(scanForSecrets(session.server, secrets, { 'Output panel': output }), []);
+      assert.deepEqual(scanForSecrets(session.server.userDataDir, secrets, { 'Output panel': output }), []);
     });
   });
 });

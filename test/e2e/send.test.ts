@@ -141,7 +141,8 @@ describe('sending', () => {
     await withScreenshotOnFailure(wb, t.name, async () => {
       standIn.reset();
       for (let i = 1; i <= 25; i++) await sendFromPalette(`batch message ${i}`);
-      await standIn.waitForAccepted(20);
+      // The extension's rate window still holds the earlier tests' sends, so the 20th may wait for it.
+      await standIn.waitForAccepted(20, 90_000);
       await wb.page.locator('#workbench\\.parts\\.statusbar [id*="dingtalk.status"]', { hasText: /queued/ }).waitFor();
       // The window goes away with messages still queued.
       await wb.reload();
@@ -149,6 +150,9 @@ describe('sending', () => {
       const texts = delivered.map((m) => m.body.text.content).sort();
       assert.deepEqual(texts, Array.from({ length: 25 }, (_, i) => `batch message ${i + 1}`).sort(), 'each delivered exactly once');
       assert.equal(standIn.requests.filter((r) => r.errcode === 130101).length, 0);
+      // Once the queue is empty nothing more arrives: no message was sent twice.
+      await wb.page.locator('#workbench\\.parts\\.statusbar [id*="dingtalk.status"]').filter({ hasNotText: /queued|sending/ }).waitFor();
+      assert.equal(standIn.accepted.length, 25);
     });
   });
 });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { freePort } from '../support/codeServer';
+import { freePort, waitUntil } from '../support/codeServer';
 import { addRobotInView } from '../support/dingtalkUi';
 import { repoRoot } from '../support/tools';
 import { openSession, withScreenshotOnFailure } from '../support/workbench';
@@ -28,6 +28,8 @@ async function startWithTunnel(provider: string, env: NodeJS.ProcessEnv, name: s
       assert.ok((await toast.innerText()).includes(expectedUrl), await toast.innerText());
       await toast.locator('.monaco-button', { hasText: 'Copy' }).click();
       await wb.runCommand('DingTalk: Stop Gateway');
+      // The tunnel is taken down before the listener closes: once the port is free, both are done.
+      await waitUntil(() => fetch(`http://127.0.0.1:${port}/healthz`).then(() => false, () => true), 15_000, 'the gateway to stop');
     });
     return { session, port };
   } finally {

@@ -3,9 +3,9 @@
 import { spawn, spawnSync, ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { registerLanguagePack } from './languagePack';
+import { sessionsRoot } from './suiteSecrets';
 import { codeServerBin, codeServerEnv, ensureTestTools } from './tools';
 
 export interface CodeServerOptions {
@@ -100,7 +100,7 @@ async function waitForHealthy(baseUrl: string, child: ChildProcess, output: () =
 
 export async function startCodeServer(options: CodeServerOptions = {}): Promise<CodeServer> {
   ensureTestTools();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dingtalk-cs-'));
+  const dir = fs.mkdtempSync(path.join(sessionsRoot(), 'dingtalk-cs-'));
   const userDataDir = path.join(dir, 'user');
   const extensionsDir = path.join(dir, 'ext');
   const workspace = options.workspace ?? path.join(dir, 'workspace');

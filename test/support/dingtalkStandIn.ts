@@ -9,6 +9,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { noteSecrets } from './suiteSecrets';
 
 export interface StandInRobot {
   accessToken: string;
@@ -145,6 +146,7 @@ export async function startDingTalkStandIn(options: StandInOptions): Promise<Sta
   const rate = options.rateLimit ?? { max: 20, windowMs: 60_000, throttleMs: 600_000 };
   const maxBodyBytes = options.maxBodyBytes ?? 20_000;
   const robots = new Map(options.robots.map((r) => [r.accessToken, r]));
+  noteSecrets(...options.robots.flatMap((r) => [r.accessToken, r.secret]));
   const sendTimes = new Map<string, number[]>();
   const throttledUntil = new Map<string, number>();
   const faults: Fault[] = [];

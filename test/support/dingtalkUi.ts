@@ -1,5 +1,6 @@
 // DingTalk-specific UI steps shared by the end-to-end tests.
 import type { FrameLocator } from 'playwright-core';
+import { noteSecrets } from './suiteSecrets';
 import type { Workbench } from './workbench';
 
 export interface RobotForm {
@@ -13,6 +14,7 @@ export interface RobotForm {
 
 /** Opens the DingTalk view once its script is ready and fills the robot form. */
 export async function fillRobotForm(wb: Workbench, robot: RobotForm): Promise<FrameLocator> {
+  noteSecrets(robot.webhookUrl.match(/access_token=([^&\s]+)/)?.[1], robot.secret);
   const view = await wb.openWebviewView('DingTalk');
   await view.locator('body.ready').waitFor();
   await view.locator('input[name="name"]').fill(robot.name);

@@ -1,26 +1,32 @@
-// Looks for secrets where they must never be: settings.json, the extension's storage, every log file.
+// Looks for secrets where they must never be: settings.json, the extension's storage, every log file (the
+// Output panels included: VS Code writes each output channel to a file under logs/).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CodeServer, listFiles } from './codeServer';
+import { listFiles } from './codeServer';
 
 export interface Leak { file: string; secret: string }
 
-export function scanForSecrets(server: CodeServer, secrets: string[], extraTexts: Record<string, string> = {}): Leak[] {
-  const files = [
-    path.join(server.userDataDir, 'User', 'settings.json'),
-    path.join(server.userDataDir, 'Machine', 'settings.json'),
-    ...listFiles(path.join(server.userDataDir, 'User', 'globalStorage')),
-    ...listFiles(path.join(server.userDataDir, 'User', 'workspaceStorage')),
-    ...server.logFiles(),
+/** The files of one code-server user data folder that a secret must never reach. */
+export function filesToScan(userDataDir: string): string[] {
+  return [
+    path.join(userDataDir, 'User', 'settings.json'),
+    path.join(userDataDir, 'Machine', 'settings.json'),
+    ...listFiles(path.join(userDataDir, 'User', 'globalStorage')),
+    ...listFiles(path.join(userDataDir, 'User', 'workspaceStorage')),
+    ...listFiles(path.join(userDataDir, 'logs')),
   ].filter((file) => fs.existsSync(file));
+}
+
+export function scanForSecrets(userDataDir: string, secrets: string[], extraTexts: Record<string, string> = {}): Leak[] {
   const leaks: Leak[] = [];
   const wanted = secrets.filter((s) => s.length >= 8);
-  for (const file of files) {
-    const content = fs.readFileSync(file).toString('latin1'); // tokens and secrets are ASCII; binary files too
-    for (const secret of wanted) if (content.includes(secret)) leaks.push({ file: path.relative(server.dir, file), secret: `${secret.slice(0, 4)}…` });
+  const report = (where: string, text: string) => {
+    for (const secret of wanted) if (text.includes(secret)) leaks.push({ file: where, secret: `${secret.slice(0, 4)}…` });
+  };
+  for (const file of filesToScan(userDataDir)) {
+    // Tokens and secrets are ASCII; latin1 reads binary files (state.vscdb) without failing.
+    report(path.relative(path.dirname(userDataDir), file), fs.readFileSync(file).toString('latin1'));
   }
-  for (const [name, text] of Object.entries(extraTexts)) {
-    for (const secret of wanted) if (text.includes(secret)) leaks.push({ file: name, secret: `${secret.slice(0, 4)}…` });
-  }
+  for (const [name, text] of Object.entries(extraTexts)) report(name, text);
   return leaks;
 }

@@ -12,6 +12,7 @@ import { EventEmitter } from 'node:events';
 import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
+import { noteSecrets } from './suiteSecrets';
 
 export const OPEN_PATH = '/v1.0/gateway/connections/open';
 export const CONNECT_PATH = '/connect';
@@ -104,6 +105,7 @@ export async function startStreamStandIn(options: StreamStandInOptions): Promise
   const ackTimeoutMs = options.ackTimeoutMs ?? 5_000;
   const graceMs = options.disconnectGraceMs ?? 10_000;
   const openRequests: OpenRequest[] = [];
+  noteSecrets(...options.apps.map((app) => app.clientSecret));
   const tickets: Ticket[] = [];
   const refusedUpgrades: { ticket: string | null; reason: string }[] = [];
   const received: AnyFrame[] = [];

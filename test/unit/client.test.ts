@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
-import { Agent, EnvHttpProxyAgent, ProxyAgent } from 'undici';
+import { Agent, EnvHttpProxyAgent, ProxyAgent } from '../../src/core/undici';
 import { createDispatcher, RobotClient, SendOutcome } from '../../src/core/client';
 import { textMessage } from '../../src/core/messages';
 import { startDingTalkStandIn } from '../support/dingtalkStandIn';

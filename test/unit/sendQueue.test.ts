@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Agent } from 'undici';
-import { RobotClient, SendOutcome } from '../../src/core/client';
+import { Agent } from '../../src/core/undici';
+import { ClientOptions, RobotClient, SendOutcome } from '../../src/core/client';
 import { DingTalkProblem, explainDingTalkError, problem } from '../../src/core/errors';
 import { markdownMessage, RobotMessage, textMessage } from '../../src/core/messages';
 import { RollingWindowLimiter } from '../../src/core/rateLimiter';
@@ -105,7 +105,7 @@ test('25 messages at once: 20 go now, 5 after the window, never 21 in 60 s', asy
 });
 
 /** A queue that sends through the real client to the strict stand-in, all on one fake clock. */
-async function withStandIn(t: T, queueOptions: Partial<SendQueueOptions> = {}) {
+async function withStandIn(t: T, queueOptions: Partial<SendQueueOptions> = {}, clientOptions: ClientOptions = {}) {
   const time = new FakeTime(1_700_000_000_000);
   const robots = {
     r1: { accessToken: 'queuetoken1aaaaaaaaaaaaaaaa', secret: 'SECqueue1aaaaaaaaaaaaaaaaaaaaaaaa' },
@@ -115,7 +115,7 @@ async function withStandIn(t: T, queueOptions: Partial<SendQueueOptions> = {}) {
   t.after(() => standIn.close());
   const dispatcher = new Agent();
   t.after(() => dispatcher.close());
-  const client = new RobotClient({ dispatcher, now: () => time.now, sleep: async () => undefined });
+  const client = new RobotClient({ dispatcher, now: () => time.now, sleep: async () => undefined, ...clientOptions });
   const targets: Record<string, { webhookUrl: string; secret: string }> = {
     r1: { webhookUrl: standIn.webhookUrl(robots.r1.accessToken), secret: robots.r1.secret },
     r2: { webhookUrl: standIn.webhookUrl(robots.r2.accessToken), secret: robots.r2.secret },
@@ -172,6 +172,70 @@ test('against the stand-in: a real 130101 pauses that robot 10 minutes, keeps th
   assert.deepEqual(acceptedFor('r1').slice(20), ['doc (1/2)', 'doc (2/2)']);
   assert.equal(standIn.requests.filter((r) => r.errcode === 130101).length, 1, 'DingTalk was asked once during the throttle, not again');
   assert.equal(queue.jobs().length, 0);
+});
+
+test('against the stand-in: each documented refusal is explained, sent once, and kept until retried or discarded', async (t) => {
+  const refusals: [number, string, string][] = [
+    [310000, 'sign not match, more: [https://ding-doc.dingtalk.com/doc#/serverapi2/qf2nxq]', 'signMismatch'],
+    [310000, 'invalid timestamp', 'clockSkew'],
+    [310000, 'keywords not in content', 'keywordMissing'],
+    [310000, 'ip 1.2.3.4 not in whitelist', 'ipNotAllowed'],
+    [300001, 'token is not exist', 'tokenUnknown'],
+    [400101, 'access_token does not exist', 'tokenUnknown'],
+    [400013, 'group dissolved', 'groupDissolved'],
+    [400102, 'robot disabled', 'robotDisabled'],
+    [400105, 'unsupported message type', 'unsupportedType'],
+    [400106, 'robot not in group', 'notInGroup'],
+    [430101, 'unsafe link', 'unsafeLink'],
+    [430102, 'inappropriate text', 'inappropriateContent'],
+    [460101, 'message too long, exceed 20000 bytes', 'tooLong'],
+    [40035, '缺少参数 json', 'invalidJson'],
+    [400402, '描述:参数 markdown --》 title 缺失;解决方案:请填充上对应参数;', 'missingParameter'],
+  ];
+  const { time, standIn, queue, acceptedFor } = await withStandIn(t);
+  const failures: { label: string; kind: string; message: string }[] = [];
+  queue.onFailed((job, p) => failures.push({ label: job.label, kind: p.kind, message: p.message }));
+  for (const [errcode, errmsg, kind] of refusals) {
+    standIn.injectFault({ kind: 'errcode', errcode, errmsg });
+    await queue.enqueue('r1', [textMessage(`refused ${errcode} ${kind}`)], `${errcode} ${kind}`);
+    await time.advance(0);
+  }
+  assert.deepEqual(failures.map((f) => `${f.label} → ${f.kind}`), refusals.map(([code, , kind]) => `${code} ${kind} → ${kind}`));
+  for (const f of failures) assert.equal(f.message, explainDingTalkError(Number(f.label.split(' ')[0]), refusals.find(([c, , k]) => `${c} ${k}` === f.label)![1]).message);
+  assert.equal(standIn.requests.length, refusals.length, 'no refusal is retried by itself');
+  await time.advance(3_600_000);
+  assert.equal(standIn.requests.length, refusals.length, 'not even an hour later');
+  assert.deepEqual(queue.jobs('r1').map((j) => j.state), refusals.map(() => 'failed'), 'every message is still there');
+  const [first, ...rest] = queue.jobs('r1');
+  await queue.retry(first.id);
+  await time.advance(0);
+  assert.deepEqual(acceptedFor('r1'), ['refused 310000 signMismatch']);
+  for (const job of rest) await queue.discard(job.id);
+  assert.deepEqual(queue.jobs(), []);
+});
+
+test('against the stand-in: a 5xx, a hang past the timeout and a reset are retried, and the message arrives once', async (t) => {
+  const { time, standIn, queue, acceptedFor } = await withStandIn(t, {}, { timeoutMs: 300, retryDelaysMs: [1_000, 3_000, 10_000] });
+  standIn.injectFault({ kind: 'http', status: 500 });
+  standIn.injectFault({ kind: 'hang' });
+  standIn.injectFault({ kind: 'reset' });
+  await queue.enqueue('r1', [textMessage('through three faults')], 'faults');
+  await time.advance(0);
+  assert.deepEqual(acceptedFor('r1'), ['through three faults']);
+  // Faults are served in order, so the delivery came after all three; a hang and a reset leave no answer to record.
+  assert.deepEqual(standIn.requests.map((r) => r.errcode), [-1, 0]);
+
+  // Past the client's retries: the queue keeps the message and tries again later, still only once delivered.
+  const deferrals: string[] = [];
+  queue.onDeferred((job, p) => deferrals.push(`${job.label}: ${p.kind}`));
+  standIn.injectFault({ kind: 'http', status: 502 }, 4);
+  await queue.enqueue('r1', [textMessage('after a long outage')], 'outage');
+  await time.advance(0);
+  assert.deepEqual(deferrals, ['outage: serverError']);
+  assert.equal(queue.stats('r1').waiting, 1);
+  await time.advance(10 * 60_000);
+  assert.deepEqual(acceptedFor('r1'), ['through three faults', 'after a long outage']);
+  assert.deepEqual(queue.jobs(), []);
 });
 
 test('a 130101 pauses the robot 10 minutes and keeps the message (and its sent parts)', async () => {
