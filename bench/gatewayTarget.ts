@@ -5,7 +5,7 @@
 // its heap after a full garbage collection (run with --expose-gc).
 import * as http from 'node:http';
 import { authenticateInbound, InboundKey } from '../src/core/gateway/auth';
-import { senderUserId, summarize } from '../src/core/gateway/callback';
+import { inboxLine, senderUserId } from '../src/core/gateway/callback';
 import { decide } from '../src/core/gateway/policy';
 import { startGatewayServer } from '../src/core/gateway/server';
 
@@ -38,7 +38,7 @@ async function startProduct(): Promise<number> {
     authenticate: (headers) => authenticateInbound(keys, headers, Date.now()),
     onMessage: (message) => {
       if (decide('open', [], [], senderUserId(message)) !== 'accept') return;
-      inbox.push(`[${new Date(message.createAt).toLocaleString('sv-SE', { hour12: false })}] ${message.conversationTitle ?? ''} · ${message.senderNick} (${senderUserId(message)}): ${summarize(message)}`);
+      inbox.push(inboxLine(message, Date.now(), 'Bench', 'direct'));
       if (inbox.length > INBOX_LINES) inbox.splice(0, inbox.length - INBOX_LINES);
     },
   });

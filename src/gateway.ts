@@ -17,6 +17,7 @@ import { problemText, SendService } from './sendService';
 import { formatTime } from './robotActions';
 
 const PAIRING_KEY = 'dingtalk.pairing';
+const REJECTION_LOG_INTERVAL_MS = 10_000;
 
 export type GatewayState =
   | { kind: 'stopped' }
@@ -33,6 +34,7 @@ export class Gateway implements vscode.Disposable {
   private readonly pairingReady: Promise<PairingBook>;
   private stateValue: GatewayState = { kind: 'stopped' };
   private lastRejection?: { reason: string; at: number };
+  private readonly rejectionReports = new Map<string, { loggedAt: number; unlogged: number }>();
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
   private readonly subscriptions: vscode.Disposable[] = [this.changed];
@@ -229,9 +231,23 @@ export class Gateway implements vscode.Disposable {
     this.setState({ kind: 'stopped' });
   }
 
+  /**
+   * Logged once per reason every 10 s at most, with how many went unlogged since: a flood of forged requests
+   * must not flood the log (or the status bar with updates) too.
+   */
   private rejected(reason: RejectReason | 'policy', detail?: string): void {
-    this.lastRejection = { reason, at: Date.now() };
-    this.log.warn(`gateway refused a request: ${reason}${detail ? ` (${detail})` : ''}`);
+    const now = Date.now();
+    this.lastRejection = { reason, at: now };
+    const report = this.rejectionReports.get(reason) ?? { loggedAt: -Infinity, unlogged: 0 };
+    this.rejectionReports.set(reason, report);
+    if (now - report.loggedAt < REJECTION_LOG_INTERVAL_MS) {
+      report.unlogged++;
+      return;
+    }
+    const more = report.unlogged > 0 ? `; ${report.unlogged} more since the last report` : '';
+    this.log.warn(`gateway refused a request: ${reason}${detail ? ` (${detail})` : ''}${more}`);
+    report.loggedAt = now;
+    report.unlogged = 0;
     this.changed.fire();
   }
 

@@ -1,7 +1,7 @@
 // The "DingTalk Inbox" output channel: one readable line per accepted message, and the recent messages
 // that can still be answered (their session webhook has not expired).
 import * as vscode from 'vscode';
-import { InboundMessage, senderUserId, summarize } from './core/gateway/callback';
+import { InboundMessage, inboxLine } from './core/gateway/callback';
 import { isSessionWebhookAllowed } from './core/webhookUrl';
 
 export interface InboxEntry {
@@ -13,12 +13,6 @@ export interface InboxEntry {
 
 const KEEP = 200;
 
-export function inboxLine(entry: InboxEntry): string {
-  const time = new Date(entry.message.createAt || entry.receivedAt).toLocaleString('sv-SE', { hour12: false });
-  const where = entry.message.conversationType === '1' ? vscode.l10n.t('direct') : entry.message.conversationTitle || entry.robotName;
-  return `[${time}] ${where} · ${entry.message.senderNick} (${senderUserId(entry.message)}): ${summarize(entry.message)}`;
-}
-
 export class Inbox implements vscode.Disposable {
   private readonly channel = vscode.window.createOutputChannel('DingTalk Inbox');
   private readonly entries: InboxEntry[] = [];
@@ -28,7 +22,7 @@ export class Inbox implements vscode.Disposable {
   add(entry: InboxEntry): void {
     this.entries.push(entry);
     if (this.entries.length > KEEP) this.entries.shift();
-    this.channel.appendLine(inboxLine(entry));
+    this.channel.appendLine(inboxLine(entry.message, entry.receivedAt, entry.robotName, vscode.l10n.t('direct')));
     this.added.fire(entry);
   }
 

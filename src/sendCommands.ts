@@ -2,7 +2,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DingTalkProblem } from './core/errors';
-import { firstHeading, toDingTalkMarkdown } from './core/markdown';
 import { markdownMessage, RobotMessage, textMessage } from './core/messages';
 import { snippetMarkdown } from './core/snippet';
 import type { RobotConfig } from './robots';
@@ -88,6 +87,7 @@ export class SendCommands {
     });
     if (!typed?.trim()) return;
     const source = unescapeNewlines(typed);
+    const { firstHeading, toDingTalkMarkdown } = await loadMarkdown();
     const title = firstHeading(source) ?? source.split('\n')[0].replace(/^[#>\-*\s]+/, '').slice(0, 40);
     await this.deliver(robot, markdownMessage(title, toDingTalkMarkdown(source)), title, text === undefined);
   }
@@ -133,6 +133,7 @@ export class SendCommands {
     }
     const robot = await this.target();
     if (!robot) return;
+    const { firstHeading, toDingTalkMarkdown } = await loadMarkdown();
     const title = firstHeading(source) ?? path.basename(target.path).replace(/\.(md|markdown)$/i, '');
     const text = toDingTalkMarkdown(source, { baseDir: path.dirname(target.fsPath) });
     await this.deliver(robot, markdownMessage(title, text), title, true);
@@ -241,4 +242,9 @@ export class SendCommands {
     if (action === retry) await this.sending.retry(picked.job.id);
     if (action === discard) await this.sending.discard(picked.job.id);
   }
+}
+
+/** The markdown converter (markdown-it and its entity tables) loads on first use, not with the extension. */
+function loadMarkdown(): Promise<typeof import('./core/markdown')> {
+  return import('./core/markdown');
 }

@@ -1,5 +1,5 @@
 // Finds the @-mentions DingTalk understands, so the `at` object can be filled from the text.
-import { fenceOpening, isFenceClose } from './markdown';
+import { fenceOpening, isFenceClose } from './fences';
 
 export interface Mentions {
   atMobiles: string[];
@@ -9,8 +9,10 @@ export interface Mentions {
 
 // A mention starts the text or follows whitespace or opening/separating punctuation,
 // so `name@example.com` and `https://x/@y` are not mentions.
-const MENTION =
-  /(?:^|(?<=[\s(（,，、:：;；[【「『]))@(所有人|[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?)(?![A-Za-z0-9_@]|[.-][A-Za-z0-9_])/g;
+const OPENERS = '(（,，、:：;；[【「『';
+const WHITESPACE = /\s/;
+// The name after an `@`, matched where the `@` is (sticky): no lookbehind scan over the whole text.
+const NAME = /(所有人|[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?)(?![A-Za-z0-9_@]|[.-][A-Za-z0-9_])/y;
 const MAINLAND_MOBILE = /^1\d{10}$/;
 
 /** Mentions in `text`, deduplicated in order of appearance. Code spans and fenced blocks are ignored. */
@@ -18,8 +20,15 @@ export function parseMentions(text: string): Mentions {
   const mobiles = new Set<string>();
   const userIds = new Set<string>();
   let isAtAll = false;
-  for (const match of blankOutCode(text).matchAll(MENTION)) {
-    const name = match[1];
+  if (!text.includes('@')) return { atMobiles: [], atUserIds: [], isAtAll };
+  // Without a backtick or tilde there is no code to blank out.
+  const prose = text.includes('`') || text.includes('~') ? blankOutCode(text) : text;
+  for (let at = prose.indexOf('@'); at !== -1; at = prose.indexOf('@', at + 1)) {
+    const before = at > 0 ? prose[at - 1] : '';
+    if (before && !WHITESPACE.test(before) && !OPENERS.includes(before)) continue;
+    NAME.lastIndex = at + 1;
+    const name = NAME.exec(prose)?.[1];
+    if (!name) continue;
     if (name === '所有人' || name.toLowerCase() === 'all') isAtAll = true;
     else if (MAINLAND_MOBILE.test(name)) mobiles.add(name);
     else userIds.add(name);

@@ -1,5 +1,5 @@
 // Splits long text and markdown messages into parts that each fit DingTalk's body limit.
-import { fenceOpening, isFenceClose } from './markdown';
+import { fenceOpening, isFenceClose } from './fences';
 import { parseMentions } from './mentions';
 import { At, MarkdownMessage, MAX_BODY_BYTES, RobotMessage, TextMessage, bodyBytes } from './messages';
 
@@ -68,6 +68,8 @@ export function splitMessage(msg: RobotMessage, maxBodyBytes = MAX_BODY_BYTES): 
     );
   }
   const content = msg.msgtype === 'text' ? msg.text.content : msg.markdown.text;
+  // JSON never spends more than 6 bytes on one UTF-16 unit (`\u001f`): short content fits without measuring.
+  if (content.length * 6 + bodyBytes(withContent(msg, '')) <= maxBodyBytes) return [msg];
   // Measuring the content once (instead of stringifying a megabyte) gives the size and the split plan.
   const measured = measureText(content, 'json', msg.msgtype === 'markdown');
   const size = bodyBytes(withContent(msg, '')) + measured.prefix[content.length];

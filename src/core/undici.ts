@@ -13,14 +13,13 @@ export const ProxyAgent: typeof Undici.ProxyAgent = require('undici/lib/dispatch
 export const EnvHttpProxyAgent: typeof Undici.EnvHttpProxyAgent = require('undici/lib/dispatcher/env-http-proxy-agent.js');
 
 export type Dispatcher = Undici.Dispatcher;
-export type ResponseBody = Undici.Dispatcher.ResponseData['body'];
+export type ResponseData = Undici.Dispatcher.ResponseData;
 
 /** undici's `request(url, options)`, always through the given dispatcher (never the global one). */
 export function request(
-  url: string,
+  url: URL,
   options: Omit<Undici.Dispatcher.RequestOptions, 'origin' | 'path'> & { dispatcher: Undici.Dispatcher },
 ): Promise<Undici.Dispatcher.ResponseData> {
   const { dispatcher, ...rest } = options;
-  const { origin, pathname, search } = new URL(url);
-  return dispatcher.request({ ...rest, origin, path: pathname + search });
+  return dispatcher.request({ ...rest, origin: url.origin, path: url.pathname + url.search });
 }

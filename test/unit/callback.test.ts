@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { InboundMessage, parseCallback, senderUserId, summarize } from '../../src/core/gateway/callback';
+import { inboxLine, InboundMessage, parseCallback, senderUserId, summarize } from '../../src/core/gateway/callback';
 
 // Shaped like the example in DingTalk's robot-message-type documentation.
 const TEXT_CALLBACK = {
@@ -154,4 +154,16 @@ test('parseCallback never throws and what it accepts has the required types (pro
     assert.equal(typeof senderUserId(m), 'string');
     return true;
   }), { numRuns: 500 });
+});
+
+test('inboxLine: local time, the group (or the robot, or "direct"), the sender and the summary', () => {
+  const at = new Date(2026, 11, 1, 9, 5, 7).getTime(); // local time, as the line shows it
+  const base = { msgtype: 'text', text: { content: ' 构建好了\nready' }, msgId: 'm', createAt: at, conversationId: 'c', senderId: '$:s', senderNick: '张三', senderStaffId: 'staff1' };
+  const group = parseCallback({ ...base, conversationType: '2', conversationTitle: 'Build Team' });
+  const untitled = parseCallback({ ...base, conversationType: '2' });
+  const direct = parseCallback({ ...base, conversationType: '1', conversationTitle: 'ignored' });
+  assert.ok(group.ok && untitled.ok && direct.ok);
+  assert.equal(inboxLine(group.message, 0, 'Robot', '单聊'), '[2026-12-01 09:05:07] Build Team · 张三 (staff1): 构建好了 ready');
+  assert.equal(inboxLine(untitled.message, 0, 'Robot', '单聊'), '[2026-12-01 09:05:07] Robot · 张三 (staff1): 构建好了 ready');
+  assert.equal(inboxLine(direct.message, 0, 'Robot', '单聊'), '[2026-12-01 09:05:07] 单聊 · 张三 (staff1): 构建好了 ready');
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { fenceOpening, isFenceClose } from '../../src/core/markdown';
+import { fenceOpening, isFenceClose } from '../../src/core/fences';
 import { parseMentions } from '../../src/core/mentions';
 import {
   MarkdownMessage,
