@@ -3,7 +3,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** base64(HMAC-SHA256(key = secret, data = `${timestamp}\n${secret}`)), NOT url-encoded. */
 export function signature(secret: string, timestampMs: number | string): string {
-  return createHmac('sha256', Buffer.from(secret, 'utf8'))
+  return createHmac('sha256', secret) // a string key is taken as UTF-8
     .update(`${timestampMs}\n${secret}`, 'utf8')
     .digest('base64');
 }

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { parseMentions } from '../../src/core/mentions';
 
 const none = { atMobiles: [], atUserIds: [], isAtAll: false };
@@ -62,4 +63,27 @@ test('text without mentions', () => {
   assert.deepEqual(parseMentions(''), none);
   assert.deepEqual(parseMentions('@ alone, @@, @.'), none);
   assert.deepEqual(parseMentions('@张三 你好'), none);
+});
+
+test('the @-scan finds exactly what the reference lookbehind pattern finds (property)', () => {
+  // The original definition of a mention, kept as the model: one regex with a lookbehind.
+  const REFERENCE = /(?:^|(?<=[\s(（,，、:：;；[【「『]))@(所有人|[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?)(?![A-Za-z0-9_@]|[.-][A-Za-z0-9_])/g;
+  const reference = (text: string) => {
+    const names = [...text.matchAll(REFERENCE)].map((m) => m[1]);
+    const isAtAll = names.some((n) => n === '所有人' || n.toLowerCase() === 'all');
+    const rest = names.filter((n) => n !== '所有人' && n.toLowerCase() !== 'all');
+    return {
+      atMobiles: [...new Set(rest.filter((n) => /^1\d{10}$/.test(n)))],
+      atUserIds: [...new Set(rest.filter((n) => !/^1\d{10}$/.test(n)))],
+      isAtAll,
+    };
+  };
+  const piece = fc.oneof(
+    fc.constantFrom('@', '@all', '@ALL', '@所有人', '@13800138000', '@user_1', '@a.b', '@a-', '@x@y', 'name@example.com', ' ', '\n', '\t', '\u3000'),
+    fc.constantFrom('(', '（', ',', '，', '、', ':', '：', ';', '；', '[', '【', '「', '『', '.', '-', '_', 'é', '中'),
+    fc.string({ unit: fc.constantFrom(...'ab1_.-@ '), maxLength: 6 }),
+  );
+  fc.assert(fc.property(fc.array(piece, { maxLength: 12 }).map((p) => p.join('')), (text) => {
+    assert.deepEqual(parseMentions(text), reference(text));
+  }), { numRuns: 2000 });
 });
