@@ -98,7 +98,7 @@ function signedHeaders(secret: string): Record<string, string> {
   return { timestamp, sign: signature(secret, timestamp) };
 }
 
-/** Bare and product listeners loaded alternately, `ROUNDS` times each; throughput summed per side. */
+/** Bare and product listeners loaded alternately, `ROUNDS` times each; the ratio is the median over adjacent pairs. */
 async function compareGateway(kind: 'verified' | 'forged'): Promise<void> {
   const headers = kind === 'verified' ? signedHeaders(BENCH_APP_SECRET) : signedHeaders('not-the-app-secret');
   const bare = await startTarget('bare');

@@ -18,6 +18,8 @@ import { formatTime } from './robotActions';
 
 const PAIRING_KEY = 'dingtalk.pairing';
 const REJECTION_LOG_INTERVAL_MS = 10_000;
+/** Refusals a client without credentials can cause, and so flood the log with. */
+const UNAUTHENTICATED_REASONS: ReadonlySet<string> = new Set<RejectReason>(['unauthenticated', 'stale', 'tooLarge', 'badJson', 'notDingTalk', 'duplicate', 'notFound', 'badMethod']);
 
 export type GatewayState =
   | { kind: 'stopped' }
@@ -32,9 +34,10 @@ export class Gateway implements vscode.Disposable {
   private keys: InboundKey[] = [];
   /** Pending codes and approved senders, kept in SecretStorage: a pending code is a credential until it expires. */
   private readonly pairingReady: Promise<PairingBook>;
+  private pairingUnreadable = false;
   private stateValue: GatewayState = { kind: 'stopped' };
   private lastRejection?: { reason: string; at: number };
-  private readonly rejectionReports = new Map<string, { loggedAt: number; unlogged: number }>();
+  private readonly rejectionReports = new Map<string, { unlogged: number; timer: NodeJS.Timeout }>();
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
   private readonly subscriptions: vscode.Disposable[] = [this.changed];
@@ -227,28 +230,48 @@ export class Gateway implements vscode.Disposable {
     this.server = undefined;
     await Promise.all(this.streams.map((s) => s.stop()));
     this.streams = [];
+    this.flushRejectionReports();
     if (this.stateValue.kind !== 'stopped') this.log.info('gateway stopped');
     this.setState({ kind: 'stopped' });
   }
 
   /**
-   * Logged once per reason every 10 s at most, with how many went unlogged since: a flood of forged requests
-   * must not flood the log (or the status bar with updates) too.
+   * What anyone on the network can cause (forged, stale, malformed requests) is logged once per reason every
+   * 10 s at most, then how many more came: a flood of forged requests must not flood the log or the status
+   * bar too. Refusals of signed messages (policy, internal errors) are always logged: they name the sender
+   * or the error a user acts on.
    */
   private rejected(reason: RejectReason | 'policy', detail?: string): void {
     const now = Date.now();
     this.lastRejection = { reason, at: now };
-    const report = this.rejectionReports.get(reason) ?? { loggedAt: -Infinity, unlogged: 0 };
-    this.rejectionReports.set(reason, report);
-    if (now - report.loggedAt < REJECTION_LOG_INTERVAL_MS) {
+    if (!UNAUTHENTICATED_REASONS.has(reason)) {
+      this.log.warn(`gateway refused a request: ${reason}${detail ? ` (${detail})` : ''}`);
+      this.changed.fire();
+      return;
+    }
+    let report = this.rejectionReports.get(reason);
+    if (report) {
       report.unlogged++;
       return;
     }
-    const more = report.unlogged > 0 ? `; ${report.unlogged} more since the last report` : '';
-    this.log.warn(`gateway refused a request: ${reason}${detail ? ` (${detail})` : ''}${more}`);
-    report.loggedAt = now;
-    report.unlogged = 0;
+    this.log.warn(`gateway refused a request: ${reason}${detail ? ` (${detail})` : ''}`);
     this.changed.fire();
+    report = { unlogged: 0, timer: setTimeout(() => {
+      this.rejectionReports.delete(reason);
+      if (report!.unlogged > 0) this.log.warn(`gateway refused ${report!.unlogged} more requests (${reason}) in the last ${REJECTION_LOG_INTERVAL_MS / 1000} s`);
+      this.changed.fire();
+    }, REJECTION_LOG_INTERVAL_MS) };
+    report.timer.unref?.();
+    this.rejectionReports.set(reason, report);
+  }
+
+  /** Logs what the refusal summaries still hold, and stops their timers. */
+  private flushRejectionReports(): void {
+    for (const [reason, report] of this.rejectionReports) {
+      clearTimeout(report.timer);
+      if (report.unlogged > 0) this.log.warn(`gateway refused ${report.unlogged} more requests (${reason})`);
+    }
+    this.rejectionReports.clear();
   }
 
   /** Policy, pairing and the inbox. Refused messages get an empty answer, so DingTalk does not retry. */
@@ -307,13 +330,22 @@ export class Gateway implements vscode.Disposable {
       const stored = await this.context.secrets.get(PAIRING_KEY);
       return PairingBook.fromJSON(stored ? JSON.parse(stored) : undefined);
     } catch (error) {
-      this.log.error(`pairing records could not be read, starting empty: ${error instanceof Error ? error.message : String(error)}`);
+      // Never saved over: the approvals stored there stay until they can be read again. The error's name
+      // only, as a parser's message quotes the stored text (pending codes).
+      this.pairingUnreadable = true;
+      this.log.error(`pairing records could not be read (${error instanceof Error ? error.name : 'error'}); approvals made now last until VS Code restarts`);
       return PairingBook.fromJSON(undefined);
     }
   }
 
   private async savePairing(): Promise<void> {
-    await this.context.secrets.store(PAIRING_KEY, JSON.stringify((await this.pairingReady).toJSON()));
+    const book = await this.pairingReady;
+    if (this.pairingUnreadable) return;
+    try {
+      await this.context.secrets.store(PAIRING_KEY, JSON.stringify(book.toJSON()));
+    } catch (error) {
+      this.log.error(`pairing records could not be saved (${error instanceof Error ? error.name : 'error'}); they last until VS Code restarts`);
+    }
   }
 
   async approvePairingCommand(): Promise<void> {

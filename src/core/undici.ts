@@ -1,6 +1,7 @@
 // The parts of undici the client uses, required from their own files: undici's index also loads fetch,
 // WebSocket, the HTTP cache and the mocks, about 200 KB of the bundle the extension never runs.
-// Types still come from the package's declarations.
+// Types still come from the package's declarations. These paths are undici's internal layout, so its version
+// is pinned exactly; an upgrade must pass the unit tests, which load undici the same way.
 import type * as Undici from 'undici';
 
 // What undici's index does on load: every dispatcher gets request(), connect() and the other API methods.

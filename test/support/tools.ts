@@ -18,12 +18,14 @@ const codeServerDir = path.join(toolsDir, `code-server-${CODE_SERVER_VERSION}`);
 export const codeServerBin = path.join(codeServerDir, 'node_modules', '.bin', 'code-server');
 
 /**
- * Environment for every code-server call: Node 24 first on PATH, and nothing an outer `npm run` exported.
- * npm reads `npm_config_*` variables as its own config, so under `npm test` the inner install would
+ * Environment for every code-server call: Node 24 first on PATH, without what an outer `npm run` says about
+ * its own Node. npm reads `npm_config_*` variables as its config, so under `npm test` the inner install would
  * inherit `npm_config_user_agent` ("node/v20…") and code-server's postinstall would refuse to build.
+ * A registry, proxy or CA set in the environment is kept.
  */
 export function codeServerEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(base).filter(([name]) => !/^npm_/i.test(name)));
+  const outerNpm = /^(npm_config_user_agent|npm_node_execpath|npm_lifecycle_.*|npm_package_.*|NODE)$/i;
+  const env = Object.fromEntries(Object.entries(base).filter(([name]) => !outerNpm.test(name)));
   return { ...env, PATH: `${node24Bin}${path.delimiter}${base.PATH ?? ''}`, npm_config_nodedir: node24Headers };
 }
 
