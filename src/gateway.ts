@@ -230,7 +230,7 @@ export class Gateway implements vscode.Disposable {
     this.server = undefined;
     await Promise.all(this.streams.map((s) => s.stop()));
     this.streams = [];
-    this.flushRejectionReports();
+    for (const reason of [...this.rejectionReports.keys()]) this.closeRejectionReport(reason);
     if (this.stateValue.kind !== 'stopped') this.log.info('gateway stopped');
     this.setState({ kind: 'stopped' });
   }
@@ -242,36 +242,30 @@ export class Gateway implements vscode.Disposable {
    * or the error a user acts on.
    */
   private rejected(reason: RejectReason | 'policy', detail?: string): void {
-    const now = Date.now();
-    this.lastRejection = { reason, at: now };
-    if (!UNAUTHENTICATED_REASONS.has(reason)) {
-      this.log.warn(`gateway refused a request: ${reason}${detail ? ` (${detail})` : ''}`);
-      this.changed.fire();
-      return;
-    }
-    let report = this.rejectionReports.get(reason);
+    this.lastRejection = { reason, at: Date.now() };
+    const report = this.rejectionReports.get(reason);
     if (report) {
       report.unlogged++;
       return;
     }
     this.log.warn(`gateway refused a request: ${reason}${detail ? ` (${detail})` : ''}`);
     this.changed.fire();
-    report = { unlogged: 0, timer: setTimeout(() => {
-      this.rejectionReports.delete(reason);
-      if (report!.unlogged > 0) this.log.warn(`gateway refused ${report!.unlogged} more requests (${reason}) in the last ${REJECTION_LOG_INTERVAL_MS / 1000} s`);
+    if (!UNAUTHENTICATED_REASONS.has(reason)) return;
+    const timer = setTimeout(() => {
+      this.closeRejectionReport(reason);
       this.changed.fire();
-    }, REJECTION_LOG_INTERVAL_MS) };
-    report.timer.unref?.();
-    this.rejectionReports.set(reason, report);
+    }, REJECTION_LOG_INTERVAL_MS);
+    timer.unref?.();
+    this.rejectionReports.set(reason, { unlogged: 0, timer });
   }
 
-  /** Logs what the refusal summaries still hold, and stops their timers. */
-  private flushRejectionReports(): void {
-    for (const [reason, report] of this.rejectionReports) {
-      clearTimeout(report.timer);
-      if (report.unlogged > 0) this.log.warn(`gateway refused ${report.unlogged} more requests (${reason})`);
-    }
-    this.rejectionReports.clear();
+  /** Ends a reason's summary window: logs how many went unlogged, stops its timer. */
+  private closeRejectionReport(reason: string): void {
+    const report = this.rejectionReports.get(reason);
+    if (!report) return;
+    clearTimeout(report.timer);
+    this.rejectionReports.delete(reason);
+    if (report.unlogged > 0) this.log.warn(`gateway refused ${report.unlogged} more requests (${reason}) in the last ${REJECTION_LOG_INTERVAL_MS / 1000} s`);
   }
 
   /** Policy, pairing and the inbox. Refused messages get an empty answer, so DingTalk does not retry. */

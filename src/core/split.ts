@@ -68,11 +68,12 @@ export function splitMessage(msg: RobotMessage, maxBodyBytes = MAX_BODY_BYTES): 
     );
   }
   const content = msg.msgtype === 'text' ? msg.text.content : msg.markdown.text;
+  const envelope = bodyBytes(withContent(msg, ''));
   // JSON never spends more than 6 bytes on one UTF-16 unit (`\u001f`): short content fits without measuring.
-  if (content.length * 6 + bodyBytes(withContent(msg, '')) <= maxBodyBytes) return [msg];
+  if (content.length * 6 + envelope <= maxBodyBytes) return [msg];
   // Measuring the content once (instead of stringifying a megabyte) gives the size and the split plan.
   const measured = measureText(content, 'json', msg.msgtype === 'markdown');
-  const size = bodyBytes(withContent(msg, '')) + measured.prefix[content.length];
+  const size = envelope + measured.prefix[content.length];
   if (size <= maxBodyBytes) return [msg];
 
   const mentions = mentionFooter(msg.at, content);
