@@ -8,9 +8,9 @@ import { fillRobotForm as fill } from '../support/dingtalkUi';
 import { openSession, Session, squash, withScreenshotOnFailure, Workbench } from '../support/workbench';
 import { scanForSecrets } from '../support/secretScan';
 
-const ROBOT_A = { accessToken: 'tokenAAAA1111aaaa2222bbbb3333cccc4444dddd5555eeee6666ffff7777', secret: 'SEC0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd' };
-const ROBOT_B = { accessToken: 'tokenBBBB1111aaaa2222bbbb3333cccc4444dddd5555eeee6666ffff7777', secret: 'SECfedcba9876543210fedcba9876543210fedcba9876543210fedcba98765432' };
-const WRONG_SECRET = 'SEC9999999999999999999999999999999999999999999999999999999999999';
+const ROBOT_A = { accessToken: 'tokenAAAA1111aaaa2222bbbb3333cccc4444dddd5555eeee6666ffff7777', secret: 'SECfakeRobotA0123456789abcdef0123456789abcdef0123456789abcdef01' };
+const ROBOT_B = { accessToken: 'tokenBBBB1111aaaa2222bbbb3333cccc4444dddd5555eeee6666ffff7777', secret: 'SECfakeRobotBfedcba9876543210fedcba9876543210fedcba9876543210fe' };
+const WRONG_SECRET = 'SECfakeWrong99999999999999999999999999999999999999999999999999';
 const UNKNOWN_TOKEN = 'tokenZZZZ1111aaaa2222bbbb3333cccc4444dddd5555eeee6666ffff7777';
 
 let standIn: StandIn;
