@@ -5,7 +5,7 @@ import type { InboundMessage } from './core/gateway/callback';
 import { senderUserId } from './core/gateway/callback';
 import type { GatewayServer, RejectReason } from './core/gateway/server';
 import { decide, PairingBook } from './core/gateway/policy';
-import { authenticateInbound, InboundKey } from './core/gateway/auth';
+import { authenticateInbound, canReceive, InboundKey, inboundKey } from './core/gateway/auth';
 import { isSessionWebhookAllowed } from './core/webhookUrl';
 import { markdownMessage, textMessage } from './core/messages';
 import type { StreamClient } from './core/stream';
@@ -98,12 +98,10 @@ export class Gateway implements vscode.Disposable {
   private async reloadKeys(): Promise<void> {
     const keys: InboundKey[] = [];
     for (const robot of this.robots.list().filter((r) => r.enabled)) {
+      // Only the app's secret signs HTTP callbacks: the custom robot's sending secret is never read here.
       const appSecret = await this.robots.getSecret(robot.id, 'appSecret');
-      const signingSecret = await this.robots.getSecret(robot.id, 'secret');
       const outgoingToken = await this.robots.getSecret(robot.id, 'outgoingToken');
-      // The app's secret signs HTTP callbacks; without one, the robot's signing secret is tried.
-      const signingKeys = appSecret ? [appSecret] : signingSecret ? [signingSecret] : [];
-      keys.push({ robotId: robot.id, signingKeys, outgoingToken: outgoingToken || undefined });
+      keys.push(inboundKey(robot.id, { appSecret, outgoingToken }));
     }
     this.keys = keys;
   }
@@ -116,10 +114,8 @@ export class Gateway implements vscode.Disposable {
     await this.reloadKeys();
     const config = this.config();
     if (config.mode === 'stream') return this.startStream();
-    if (!this.keys.some((k) => k.signingKeys.length > 0 || k.outgoingToken)) {
-      const setUp = vscode.l10n.t('Set Inbound Credentials');
-      const answer = await vscode.window.showWarningMessage(vscode.l10n.t('No robot has inbound credentials yet: set an app secret (HTTP callback) or an Outgoing token first.'), setUp);
-      if (answer === setUp) await vscode.commands.executeCommand('dingtalk.setInboundCredentials');
+    if (!this.keys.some(canReceive)) {
+      await this.explainNoInboundCredentials();
       return;
     }
     const { startGatewayServer } = await import('./core/gateway/server');
@@ -141,6 +137,21 @@ export class Gateway implements vscode.Disposable {
     this.setState({ kind: 'listening', url });
     if (config.tunnel !== 'none') await this.openTunnel(config.tunnel, { port: config.port, path: config.path, url: config.tunnelUrl, publicPort: config.publicPort, command: config.tunnelCommand });
     await this.showState();
+  }
+
+  /** A custom robot only sends: its sending secret cannot authenticate callbacks (anyone who saw one send URL has it). */
+  private async explainNoInboundCredentials(): Promise<void> {
+    const setUp = vscode.l10n.t('Set Inbound Credentials');
+    const stream = vscode.l10n.t('Use Stream Mode');
+    const answer = await vscode.window.showWarningMessage(
+      vscode.l10n.t('No robot can receive yet. A custom robot only sends: its signing secret travels with every message sent, so it cannot prove a callback came from DingTalk. Set an app robot\'s AppSecret or a legacy Outgoing token, or use Stream mode.'),
+      setUp, stream,
+    );
+    if (answer === setUp) await vscode.commands.executeCommand('dingtalk.setInboundCredentials');
+    if (answer === stream) {
+      await vscode.workspace.getConfiguration('dingtalk').update('gateway.mode', 'stream', vscode.ConfigurationTarget.Global);
+      await vscode.commands.executeCommand('dingtalk.setInboundCredentials');
+    }
   }
 
   private async explainListenError(error: NodeJS.ErrnoException, host: string, port: number): Promise<void> {

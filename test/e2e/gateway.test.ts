@@ -20,6 +20,13 @@ const ROBOTS = {
   allow: { accessToken: 'gwallow123456789abcdef0123456789abcdef0123456789abcdef012345678', secret: 'SECgwallow123456789abcdef0123456789abcdef0123456789abcdef012345' },
   off: { accessToken: 'gwoff00123456789abcdef0123456789abcdef0123456789abcdef012345678', secret: 'SECgwoff00123456789abcdef0123456789abcdef0123456789abcdef012345' },
 };
+/** The app secret that signs each robot's HTTP callbacks (never the robot's sending secret, see gatewaySecurity). */
+const APP_SECRETS = {
+  open: 'app-secret-open-Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh1J',
+  pairing: 'app-secret-pair-Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh1J',
+  allow: 'app-secret-allow-Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh1',
+  off: 'app-secret-off-Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh1Jk0',
+};
 const PUBLIC_URL = 'https://dingtalk-hook.example.com/dingtalk';
 const OUTGOING_TOKEN = 'outgoing-token-0123456789abcdef';
 const APP_SECRET = 'app-secret-Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh1Jk0Lz';
@@ -71,6 +78,9 @@ before(async () => {
     await addRobotInView(wb, { name: 'Pairing', webhookUrl: standIn.webhookUrl(ROBOTS.pairing.accessToken), secret: ROBOTS.pairing.secret, dmPolicy: 'pairing' });
     await addRobotInView(wb, { name: 'Allow', webhookUrl: standIn.webhookUrl(ROBOTS.allow.accessToken), secret: ROBOTS.allow.secret, dmPolicy: 'allowlist', allowFrom: 'boss-1' });
     await addRobotInView(wb, { name: 'Off', webhookUrl: standIn.webhookUrl(ROBOTS.off.accessToken), secret: ROBOTS.off.secret, dmPolicy: 'disabled' });
+    for (const [robot, secret] of [['Open', APP_SECRETS.open], ['Pairing', APP_SECRETS.pairing], ['Allow', APP_SECRETS.allow], ['Off', APP_SECRETS.off]]) {
+      await setInboundCredentials(robot, 'App robot, HTTP callback', secret);
+    }
     await wb.runCommand('DingTalk: Start Gateway');
     const toast = await wb.notification(/Gateway listening/);
     assert.ok((await toast.innerText()).includes(PUBLIC_URL));
@@ -98,7 +108,7 @@ async function inbox(): Promise<string> {
 describe('gateway', () => {
   test('a correctly signed text appears in the DingTalk Inbox', async (t) => {
     await withScreenshotOnFailure(wb, t.name, async () => {
-      const result = await postCallback(ROBOTS.open.secret, callbackBody({ text: 'first message from the group' }));
+      const result = await postCallback(APP_SECRETS.open, callbackBody({ text: 'first message from the group' }));
       assert.equal(result.status, 200);
       assert.deepEqual(JSON.parse(result.text), { msgtype: 'empty' });
       const text = await inbox();
@@ -110,19 +120,19 @@ describe('gateway', () => {
   test('forged, stale, unsigned, oversized, malformed, misrouted and replayed callbacks are never shown', async (t) => {
     await withScreenshotOnFailure(wb, t.name, async () => {
       const replayed = callbackBody({ text: 'replayed once' });
-      assert.equal((await postCallback(ROBOTS.open.secret, replayed)).status, 200);
-      assert.equal((await postCallback(ROBOTS.open.secret, replayed)).status, 200);
+      assert.equal((await postCallback(APP_SECRETS.open, replayed)).status, 200);
+      assert.equal((await postCallback(APP_SECRETS.open, replayed)).status, 200);
       const forged = await postCallback(undefined, callbackBody({ text: 'forged sign' }), { headers: { timestamp: String(Date.now()), sign: sign('SECnot-the-secret', Date.now()) } });
       assert.equal(forged.status, 401);
       const stale = Date.now() - 3_700_000;
-      assert.equal((await postCallback(ROBOTS.open.secret, callbackBody({ text: 'stale timestamp' }), { timestamp: stale })).status, 401);
+      assert.equal((await postCallback(APP_SECRETS.open, callbackBody({ text: 'stale timestamp' }), { timestamp: stale })).status, 401);
       assert.equal((await postCallback(undefined, callbackBody({ text: 'missing headers' }))).status, 401);
-      assert.equal((await postCallback(ROBOTS.open.secret, undefined, { raw: JSON.stringify({ ...callbackBody({ text: 'huge' }), pad: 'x'.repeat(2 * 1024 * 1024) }) })).status, 413);
-      assert.equal((await postCallback(ROBOTS.open.secret, undefined, { raw: '{"msgtype": "text", broken' })).status, 400);
-      assert.equal((await postCallback(ROBOTS.open.secret, { hello: 'not a DingTalk message' })).status, 400);
-      assert.equal((await postCallback(ROBOTS.open.secret, callbackBody({ text: 'wrong path' }), { path: '/elsewhere' })).status, 404);
-      assert.equal((await postCallback(ROBOTS.open.secret, undefined, { method: 'GET' })).status, 405);
-      await postCallback(ROBOTS.open.secret, callbackBody({ text: 'marker after the abuse' }));
+      assert.equal((await postCallback(APP_SECRETS.open, undefined, { raw: JSON.stringify({ ...callbackBody({ text: 'huge' }), pad: 'x'.repeat(2 * 1024 * 1024) }) })).status, 413);
+      assert.equal((await postCallback(APP_SECRETS.open, undefined, { raw: '{"msgtype": "text", broken' })).status, 400);
+      assert.equal((await postCallback(APP_SECRETS.open, { hello: 'not a DingTalk message' })).status, 400);
+      assert.equal((await postCallback(APP_SECRETS.open, callbackBody({ text: 'wrong path' }), { path: '/elsewhere' })).status, 404);
+      assert.equal((await postCallback(APP_SECRETS.open, undefined, { method: 'GET' })).status, 405);
+      await postCallback(APP_SECRETS.open, callbackBody({ text: 'marker after the abuse' }));
       const text = await inbox();
       assert.ok(text.includes(squash('marker after the abuse')), text);
       assert.equal(text.split(squash('replayed once')).length - 1, 1, 'the replayed message is shown once');
@@ -132,7 +142,7 @@ describe('gateway', () => {
 
   test('pairing: an unknown sender gets a code in the chat, approving it lets the next message through', async (t) => {
     await withScreenshotOnFailure(wb, t.name, async () => {
-      await postCallback(ROBOTS.pairing.secret, callbackBody({ text: 'hello from a stranger', senderStaffId: 'stranger-7', senderNick: 'Han Meimei' }));
+      await postCallback(APP_SECRETS.pairing, callbackBody({ text: 'hello from a stranger', senderStaffId: 'stranger-7', senderNick: 'Han Meimei' }));
       const [reply] = await standIn.waitForSessionReplies(1);
       const code = String(reply.body.text.content).match(/\b([A-HJ-NP-Z2-9]{8})\b/)?.[1];
       assert.ok(code, reply.body.text.content);
@@ -140,7 +150,7 @@ describe('gateway', () => {
       const toast = await wb.notification(`Han Meimei asks to pair (code ${code})`);
       await toast.locator('.monaco-button', { hasText: 'Approve' }).click();
       await wb.notification('Han Meimei can now message VS Code');
-      await postCallback(ROBOTS.pairing.secret, callbackBody({ text: 'now I am paired', senderStaffId: 'stranger-7', senderNick: 'Han Meimei' }));
+      await postCallback(APP_SECRETS.pairing, callbackBody({ text: 'now I am paired', senderStaffId: 'stranger-7', senderNick: 'Han Meimei' }));
       const text = await inbox();
       assert.ok(text.includes(squash('now I am paired')), text);
       assert.ok(!text.includes(squash('hello from a stranger')), 'the pairing request itself is not shown');
@@ -149,9 +159,9 @@ describe('gateway', () => {
 
   test('allowlist and disabled policies', async (t) => {
     await withScreenshotOnFailure(wb, t.name, async () => {
-      assert.equal((await postCallback(ROBOTS.allow.secret, callbackBody({ text: 'from someone not listed', senderStaffId: 'intern-9' }))).status, 200);
-      assert.equal((await postCallback(ROBOTS.off.secret, callbackBody({ text: 'to a disabled robot' }))).status, 200);
-      await postCallback(ROBOTS.allow.secret, callbackBody({ text: 'from the listed boss', senderStaffId: 'boss-1', senderNick: 'Boss' }));
+      assert.equal((await postCallback(APP_SECRETS.allow, callbackBody({ text: 'from someone not listed', senderStaffId: 'intern-9' }))).status, 200);
+      assert.equal((await postCallback(APP_SECRETS.off, callbackBody({ text: 'to a disabled robot' }))).status, 200);
+      await postCallback(APP_SECRETS.allow, callbackBody({ text: 'from the listed boss', senderStaffId: 'boss-1', senderNick: 'Boss' }));
       const text = await inbox();
       assert.ok(text.includes(squash('from the listed boss')), text);
       assert.ok(!text.includes(squash('from someone not listed')));
@@ -218,7 +228,7 @@ describe('gateway', () => {
       assert.equal(result.errors, 0);
       assert.equal(result['2xx'], 0);
       assert.equal(result.non2xx, total, 'every forged request is refused');
-      assert.equal((await postCallback(ROBOTS.open.secret, callbackBody({ text: 'real message after the flood' }))).status, 200);
+      assert.equal((await postCallback(APP_SECRETS.open, callbackBody({ text: 'real message after the flood' }))).status, 200);
       const text = await inbox();
       assert.ok(text.includes(squash('real message after the flood')), text);
       assert.ok(!text.includes(squash('forged flood')));
@@ -230,14 +240,16 @@ describe('gateway', () => {
     });
   });
 
-  test('an app robot is checked with its app secret, which then replaces the signing secret', async (t) => {
+  test('a new app secret replaces the old one', async (t) => {
     await withScreenshotOnFailure(wb, t.name, async () => {
       await setInboundCredentials('Open', 'App robot, HTTP callback', APP_SECRET);
       assert.equal((await postCallback(APP_SECRET, callbackBody({ text: 'signed with the app secret' }))).status, 200);
+      assert.equal((await postCallback(APP_SECRETS.open, callbackBody({ text: 'signed with the old app secret' }))).status, 401);
       assert.equal((await postCallback(ROBOTS.open.secret, callbackBody({ text: 'signed with the robot signing secret' }))).status, 401);
       const text = await inbox();
       assert.ok(text.includes(squash('signed with the app secret')), text);
       assert.ok(!text.includes(squash('signed with the robot signing secret')));
+      assert.ok(!text.includes(squash('signed with the old app secret')));
     });
   });
 

@@ -6,7 +6,10 @@ import type { AuthFailure } from './server';
 /** One robot's inbound credentials, kept in memory while the gateway runs. */
 export interface InboundKey {
   robotId: string;
-  /** Secrets that may sign HTTP callbacks (`timestamp` + `sign` headers): the app secret, else the signing secret. */
+  /**
+   * Secrets that may sign HTTP callbacks (`timestamp` + `sign` headers): the app's secret only. Never a custom
+   * robot's sending secret: its `timestamp`/`sign` pair travels in the query string of every message sent.
+   */
   signingKeys: string[];
   /** A legacy Outgoing robot's token (`token` header). */
   outgoingToken?: string;
@@ -14,10 +17,29 @@ export interface InboundKey {
 
 export type InboundAuth = { robotId: string } | AuthFailure;
 
+/** The secrets a robot may hold that bear on receiving. `secret` (the sending secret) is listed to be refused. */
+export interface InboundSecrets {
+  appSecret?: string;
+  outgoingToken?: string;
+  /** A custom robot's sending secret: it signs what we send, so it can never authenticate what we receive. */
+  secret?: string;
+}
+
+/** A robot's inbound key: the app secret signs callbacks, the Outgoing token is checked as is. */
+export function inboundKey(robotId: string, secrets: InboundSecrets): InboundKey {
+  return { robotId, signingKeys: secrets.appSecret ? [secrets.appSecret] : [], outgoingToken: secrets.outgoingToken || undefined };
+}
+
+/** Whether a key can authenticate anything at all. */
+export function canReceive(key: InboundKey): boolean {
+  return key.signingKeys.length > 0 || !!key.outgoingToken;
+}
+
 /**
  * A signed request names the robot whose secret verifies it; a request with a `token` header, the robot
- * with that Outgoing token. Every comparison is constant-time. A signature that is well formed but outside
- * the ±1 hour window is `stale`, so the log can tell a wrong clock from a forgery.
+ * with that Outgoing token. A request with both must pass both, for the same robot. Every comparison is
+ * constant-time. A signature that is well formed but outside the ±1 hour window is `stale`, so the log can
+ * tell a wrong clock from a forgery.
  */
 export function authenticateInbound(keys: readonly InboundKey[], headers: IncomingHttpHeaders, nowMs: number): InboundAuth {
   const timestamp = firstHeader(headers, 'timestamp');
@@ -28,7 +50,7 @@ export function authenticateInbound(keys: readonly InboundKey[], headers: Incomi
     for (const key of keys) {
       for (const secret of key.signingKeys) {
         const check = verifySignature(secret, timestamp, sign, nowMs);
-        if (check === 'ok') return { robotId: key.robotId };
+        if (check === 'ok') return token === undefined ? { robotId: key.robotId } : tokenOf(key, token);
         if (check === 'stale') stale = true;
       }
     }
@@ -39,6 +61,11 @@ export function authenticateInbound(keys: readonly InboundKey[], headers: Incomi
     return 'mismatch';
   }
   return 'missing';
+}
+
+/** The signed robot, if the token sent beside the signature is also that robot's Outgoing token. */
+function tokenOf(key: InboundKey, token: string): InboundAuth {
+  return key.outgoingToken && constantTimeEqual(key.outgoingToken, token) ? { robotId: key.robotId } : 'mismatch';
 }
 
 function firstHeader(headers: IncomingHttpHeaders, name: string): string | undefined {
