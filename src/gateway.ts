@@ -4,9 +4,10 @@ import * as vscode from 'vscode';
 import type { InboundMessage } from './core/gateway/callback';
 import { senderUserId } from './core/gateway/callback';
 import type { GatewayServer, RejectReason } from './core/gateway/server';
-import { decide, PairingBook } from './core/gateway/policy';
+import { decide } from './core/gateway/policy';
+import { Pairing, PAIRING_KEY } from './inbound/pairing';
 import { authenticateInbound, canReceive, InboundKey, inboundKey } from './core/gateway/auth';
-import { isSessionWebhookAllowed } from './core/webhookUrl';
+import { plainText } from './core/text/untrusted';
 import { markdownMessage, textMessage } from './core/messages';
 import type { StreamClient } from './core/stream';
 import type { Tunnel, TunnelOptions, TunnelProvider } from './core/tunnels';
@@ -16,7 +17,6 @@ import { RobotConfig, RobotStore } from './robots';
 import { problemText, SendService } from './sendService';
 import { formatTime } from './robotActions';
 
-const PAIRING_KEY = 'dingtalk.pairing';
 const REJECTION_LOG_INTERVAL_MS = 10_000;
 /** Refusals a client without credentials can cause, and so flood the log with. */
 const UNAUTHENTICATED_REASONS: ReadonlySet<string> = new Set<RejectReason>(['unauthenticated', 'stale', 'tooLarge', 'badJson', 'notDingTalk', 'duplicate', 'notFound', 'badMethod']);
@@ -32,9 +32,7 @@ export class Gateway implements vscode.Disposable {
   private streams: StreamClient[] = [];
   /** Inbound credentials kept in memory while the gateway runs: headers are checked synchronously, before the body is read. */
   private keys: InboundKey[] = [];
-  /** Pending codes and approved senders, kept in SecretStorage: a pending code is a credential until it expires. */
-  private readonly pairingReady: Promise<PairingBook>;
-  private pairingUnreadable = false;
+  private readonly pairing: Pairing;
   private stateValue: GatewayState = { kind: 'stopped' };
   private lastRejection?: { reason: string; at: number };
   private readonly rejectionReports = new Map<string, { unlogged: number; timer: NodeJS.Timeout }>();
@@ -43,13 +41,13 @@ export class Gateway implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[] = [this.changed];
 
   constructor(
-    private readonly context: vscode.ExtensionContext,
+    context: vscode.ExtensionContext,
     private readonly robots: RobotStore,
     private readonly sending: SendService,
     private readonly inbox: Inbox,
     private readonly log: Log,
   ) {
-    this.pairingReady = this.loadPairing();
+    this.pairing = new Pairing(context.secrets, robots, sending, log, (detail) => this.rejected('policy', detail), () => this.changed.fire());
     this.subscriptions.push(
       robots.onDidChange(() => void this.reloadKeys()),
       context.secrets.onDidChange((e) => { if (e.key !== PAIRING_KEY) void this.reloadKeys(); }),
@@ -73,6 +71,7 @@ export class Gateway implements vscode.Disposable {
     const last = this.inbox.lastReceivedAt();
     if (last) lines.push(vscode.l10n.t('Last message: {0}', formatTime(last)));
     if (this.lastRejection) lines.push(vscode.l10n.t('Last rejection: {0} at {1}', this.lastRejection.reason, formatTime(this.lastRejection.at)));
+    lines.push(...this.pairing.pendingLines());
     return lines;
   }
 
@@ -284,106 +283,33 @@ export class Gateway implements vscode.Disposable {
     const robot = this.robots.get(robotId);
     if (!robot || !robot.enabled) return;
     const userId = senderUserId(message);
-    const verdict = decide(robot.dmPolicy, robot.allowFrom, (await this.pairingReady).approved(robot.id), userId);
+    const verdict = decide(robot.dmPolicy, robot.allowFrom, (await this.pairing.book()).approved(robot.id), userId);
     if (verdict === 'accept') {
       const entry: InboxEntry = { robotId, robotName: robot.name, message, receivedAt: Date.now() };
       this.inbox.add(entry);
       return;
     }
     if (verdict === 'pair') {
-      await this.requestPairing(robot, message, userId);
+      await this.pairing.request(robot, message, userId);
       return;
     }
     this.rejected('policy', `${robot.dmPolicy}: ${userId}`);
   }
 
-  private async requestPairing(robot: RobotConfig, message: InboundMessage, userId: string): Promise<void> {
-    const request = (await this.pairingReady).request(robot.id, userId, message.senderNick, Date.now());
-    await this.savePairing();
-    if ('refused' in request) {
-      this.rejected('policy', `pairing: too many pending requests (${userId})`);
-      return;
-    }
-    if (request.isNew && message.sessionWebhook && isSessionWebhookAllowed(message.sessionWebhook)) {
-      const reply = textMessage(vscode.l10n.t('Hi {0}, this VS Code does not know you yet. Your pairing code is {1} (valid for 1 hour). Ask its owner to approve it.', message.senderNick, request.code));
-      const outcome = await this.sending.reply(robot, message.sessionWebhook, reply);
-      if (!outcome.ok) this.log.warn(`pairing reply to ${userId} failed: ${outcome.problem.message}`);
-    }
-    if (!request.isNew) return;
-    const approve = vscode.l10n.t('Approve');
-    const deny = vscode.l10n.t('Deny');
-    void vscode.window.showInformationMessage(vscode.l10n.t('{0} asks to pair (code {1}) with robot "{2}".', message.senderNick, request.code, robot.name), approve, deny).then(async (answer) => {
-      if (answer === approve) await this.approve(robot.id, request.code);
-      if (answer === deny) await this.deny(robot.id, request.code);
-    });
-  }
-
   async approve(robotId: string, code: string): Promise<void> {
-    const user = (await this.pairingReady).approve(robotId, code, Date.now());
-    await this.savePairing();
-    if (user) void vscode.window.showInformationMessage(vscode.l10n.t('{0} can now message VS Code.', user.nick || user.userId));
-    else void vscode.window.showWarningMessage(vscode.l10n.t('That pairing code is unknown or expired.'));
+    await this.pairing.approve(robotId, code);
   }
 
   async deny(robotId: string, code: string): Promise<void> {
-    (await this.pairingReady).deny(robotId, code);
-    await this.savePairing();
+    await this.pairing.deny(robotId, code);
   }
 
-  private async loadPairing(): Promise<PairingBook> {
-    try {
-      const stored = await this.context.secrets.get(PAIRING_KEY);
-      return PairingBook.fromJSON(stored ? JSON.parse(stored) : undefined);
-    } catch (error) {
-      // Never saved over: the approvals stored there stay until they can be read again. The error's name
-      // only, as a parser's message quotes the stored text (pending codes).
-      this.pairingUnreadable = true;
-      this.log.error(`pairing records could not be read (${error instanceof Error ? error.name : 'error'}); approvals made now last until VS Code restarts`);
-      return PairingBook.fromJSON(undefined);
-    }
+  approvePairingCommand(): Promise<void> {
+    return this.pairing.approveCommand();
   }
 
-  private async savePairing(): Promise<void> {
-    const book = await this.pairingReady;
-    if (this.pairingUnreadable) return;
-    try {
-      await this.context.secrets.store(PAIRING_KEY, JSON.stringify(book.toJSON()));
-    } catch (error) {
-      this.log.error(`pairing records could not be saved (${error instanceof Error ? error.name : 'error'}); they last until VS Code restarts`);
-    }
-  }
-
-  async approvePairingCommand(): Promise<void> {
-    const now = Date.now();
-    const pairing = await this.pairingReady;
-    const items = this.robots.list().flatMap((robot) => pairing.pending(robot.id, now).map((p) => ({
-      label: `${p.nick || p.userId}`, description: `${p.code} · ${robot.name}`, detail: p.userId, robot, code: p.code,
-    })));
-    if (items.length === 0) {
-      void vscode.window.showInformationMessage(vscode.l10n.t('No pairing request is waiting.'));
-      return;
-    }
-    const picked = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Approve Pairing Request') });
-    if (!picked) return;
-    const approve = vscode.l10n.t('Approve');
-    const deny = vscode.l10n.t('Deny');
-    const action = await vscode.window.showQuickPick([approve, deny], { title: `${picked.label} (${picked.code})` });
-    if (action === approve) await this.approve(picked.robot.id, picked.code);
-    if (action === deny) await this.deny(picked.robot.id, picked.code);
-  }
-
-  async manageApprovedCommand(): Promise<void> {
-    const pairing = await this.pairingReady;
-    const items = this.robots.list().flatMap((robot) => pairing.approved(robot.id).map((userId) => ({ label: userId, description: robot.name, robot, userId })));
-    if (items.length === 0) {
-      void vscode.window.showInformationMessage(vscode.l10n.t('No sender has been approved yet.'));
-      return;
-    }
-    const picked = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Approved senders — pick one to revoke') });
-    if (!picked) return;
-    pairing.revoke(picked.robot.id, picked.userId);
-    await this.savePairing();
-    void vscode.window.showInformationMessage(vscode.l10n.t('{0} can no longer message VS Code through "{1}".', picked.userId, picked.robot.name));
+  manageApprovedCommand(): Promise<void> {
+    return this.pairing.manageApprovedCommand();
   }
 
   async replyCommand(): Promise<void> {
@@ -393,8 +319,8 @@ export class Gateway implements vscode.Disposable {
       return;
     }
     const picked = await vscode.window.showQuickPick(entries.map((entry) => ({
-      label: `${entry.message.senderNick}: ${(entry.message.text?.content ?? entry.message.msgtype).trim().slice(0, 60)}`,
-      description: entry.message.conversationTitle ?? entry.robotName,
+      label: `${plainText(entry.message.senderNick, 40)}: ${plainText(entry.message.text?.content ?? entry.message.msgtype, 60)}`,
+      description: plainText(entry.message.conversationTitle ?? entry.robotName, 80),
       detail: formatTime(entry.message.createAt),
       entry,
     })), { title: vscode.l10n.t('Reply to Message') });
@@ -402,7 +328,7 @@ export class Gateway implements vscode.Disposable {
     const kind = await vscode.window.showQuickPick([{ label: vscode.l10n.t('Text'), markdown: false }, { label: 'Markdown', markdown: true }], { title: vscode.l10n.t('Reply as') });
     if (!kind) return;
     const typed = await vscode.window.showInputBox({
-      title: vscode.l10n.t('Reply to {0}', picked.entry.message.senderNick),
+      title: vscode.l10n.t('Reply to {0}', plainText(picked.entry.message.senderNick, 80)),
       prompt: vscode.l10n.t('@13800138000, @userId or @all mention people; type \\n for a new line.'),
       validateInput: (v) => (v.trim() ? undefined : vscode.l10n.t('The message is empty.')),
     });
@@ -412,7 +338,7 @@ export class Gateway implements vscode.Disposable {
     if (!robot || !picked.entry.message.sessionWebhook) return;
     const message = kind.markdown ? markdownMessage(text.split('\n')[0].slice(0, 40), text) : textMessage(text);
     const outcome = await this.sending.reply(robot, picked.entry.message.sessionWebhook, message);
-    if (outcome.ok) vscode.window.setStatusBarMessage(vscode.l10n.t('$(check) Replied to {0}', picked.entry.message.senderNick), 5000);
+    if (outcome.ok) vscode.window.setStatusBarMessage(vscode.l10n.t('$(check) Replied to {0}', plainText(picked.entry.message.senderNick, 80)), 5000);
     else void vscode.window.showErrorMessage(vscode.l10n.t('The reply was not delivered: {0}', problemText(outcome.problem)));
   }
 

@@ -167,3 +167,15 @@ test('inboxLine: local time, the group (or the robot, or "direct"), the sender a
   assert.equal(inboxLine(untitled.message, 0, 'Robot', '单聊'), '[2026-12-01 09:05:07] Robot · 张三 (staff1): 构建好了 ready');
   assert.equal(inboxLine(direct.message, 0, 'Robot', '单聊'), '[2026-12-01 09:05:07] 单聊 · 张三 (staff1): 构建好了 ready');
 });
+
+test('the Inbox line shows hostile nicknames, titles and text as plain text: no command link, no icon, no bidi override', () => {
+  const line = inboxLine(parsed({
+    ...TEXT_CALLBACK,
+    senderNick: '[Approve](command:workbench.action.reloadWindow) $(check)',
+    conversationTitle: 'Team\u202Eevil',
+    text: { content: ' see [docs](command:dingtalk.showLog)\nsecond line' },
+  }), 0, 'Robot', 'direct');
+  assert.doesNotMatch(line, /\]\(|command:|\$\(|\u202E|\n/);
+  assert.match(line, /Teamevil/);
+  assert.match(line, /second line/);
+});

@@ -1,5 +1,6 @@
 // The body DingTalk POSTs for each robot message (HTTP callback, legacy Outgoing robot, Stream mode):
 // validation into a typed InboundMessage, the sender's user id, and a one-line summary for the inbox.
+import { plainText } from '../text/untrusted';
 
 export interface AtUser {
   dingtalkId?: string;
@@ -183,6 +184,8 @@ export function summarize(m: InboundMessage): string {
 // each call, which costs more than the rest of receiving a message), made on first use: the first costs
 // tens of milliseconds, which activation must not pay.
 let inboxTime: Intl.DateTimeFormat | undefined;
+/** DingTalk's own limit is 20,000 bytes per message; the Inbox shows all of it. */
+const INBOX_TEXT_LIMIT = 20_000;
 
 /**
  * The Inbox line for an accepted message: `[time] where · nick (user id): summary`. `where` is the group's
@@ -192,5 +195,6 @@ export function inboxLine(m: InboundMessage, receivedAt: number, fallbackWhere: 
   inboxTime ??= new Intl.DateTimeFormat('sv-SE', { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
   const time = inboxTime.format(new Date(m.createAt || receivedAt));
   const where = m.conversationType === '1' ? directLabel : m.conversationTitle || fallbackWhere;
-  return `[${time}] ${where} · ${m.senderNick} (${senderUserId(m)}): ${summarize(m)}`;
+  // Everything but the time came over the network: plain text, never a link or an icon.
+  return `[${time}] ${plainText(where, 100)} · ${plainText(m.senderNick, 100)} (${plainText(senderUserId(m), 100)}): ${plainText(summarize(m), INBOX_TEXT_LIMIT)}`;
 }
