@@ -37,6 +37,11 @@ export function secretProblem(input: string): string | undefined {
   return validateSecret(input).ok ? undefined : vscode.l10n.t('A signing secret starts with SEC. Copy it from the robot\'s security settings ("加签"), or leave it empty for a keyword robot.');
 }
 
+/** What the form shows, over everything stored for the robot: fields the form does not show (the Stream Client ID) are kept. */
+export function robotFromForm(existing: RobotConfig | undefined, shown: Pick<RobotConfig, 'name' | 'dmPolicy' | 'allowFrom' | 'keywords'>): RobotConfig {
+  return existing ? { ...existing, ...shown } : { id: RobotStore.newId(), enabled: true, ...shown };
+}
+
 export class RobotSetup {
   constructor(private readonly robots: RobotStore, private readonly sending: SendService) {}
 
@@ -71,7 +76,7 @@ export class RobotSetup {
     const keywords = splitList(values.keywords);
     if (!credentials.secret && keywords.length === 0) warning = [warning, vscode.l10n.t('Without a signing secret, DingTalk only accepts messages that contain one of the robot\'s keywords: add them under Keywords.')].filter(Boolean).join('\n');
 
-    const robot: RobotConfig = { id: existing?.id ?? RobotStore.newId(), name, enabled: existing?.enabled ?? true, dmPolicy, allowFrom, keywords };
+    const robot = robotFromForm(existing, { name, dmPolicy, allowFrom, keywords });
     if (test) {
       const outcome = await this.sending.sendTestMessage(robot, credentials);
       if (!outcome.ok) return { kind: 'error', text: outcome.text, field: outcome.field, saved: false };

@@ -2,12 +2,13 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DingTalkProblem } from './core/errors';
-import { markdownMessage, RobotMessage, textMessage } from './core/messages';
+import { markdownMessage, messageTextForKeywords, RobotMessage, textMessage } from './core/messages';
 import { snippetMarkdown } from './core/snippet';
 import type { RobotConfig } from './robots';
 import type { RobotActions } from './robotActions';
 import { partsFor, problemText, SendService } from './sendService';
 import type { Log } from './log';
+import { previewBeforeSending } from './send/protectedSettings';
 
 const PREVIEW_SCHEME = 'dingtalk-preview';
 
@@ -18,7 +19,7 @@ export function unescapeNewlines(text: string): string {
 
 function lacksKeyword(robot: RobotConfig, message: RobotMessage): boolean {
   if (robot.keywords.length === 0) return false;
-  const content = JSON.stringify(message);
+  const content = messageTextForKeywords(message);
   return !robot.keywords.some((k) => content.includes(k));
 }
 
@@ -156,7 +157,7 @@ export class SendCommands {
       void vscode.window.showErrorMessage(vscode.l10n.t('This message cannot be sent: {0}', error instanceof Error ? error.message : String(error)));
       return;
     }
-    if (previewable && vscode.workspace.getConfiguration('dingtalk').get<boolean>('send.preview', true) && !(await this.preview(robot, parts))) return;
+    if (previewable && previewBeforeSending() && !(await this.preview(robot, parts))) return;
 
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Sending to {0}…', robot.name), cancellable: true },

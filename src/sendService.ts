@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { RobotClient, SendOutcome } from './core/client';
 import { DingTalkProblem, problem } from './core/errors';
 import type { QueuedJob, SendQueue } from './core/sendQueue';
-import { bodyBytes, MAX_BODY_BYTES, RobotMessage, validateMessage } from './core/messages';
+import { bodyBytes, MAX_BODY_BYTES, messageTextForKeywords, RobotMessage, validateMessage } from './core/messages';
 import { splitMessage } from './core/split';
 import type { FormField, StatusMessage } from './shared/onboardingProtocol';
 import type { Log } from './log';
@@ -35,7 +35,7 @@ export function partsFor(robot: RobotConfig, message: RobotMessage): RobotMessag
   const room = Buffer.byteLength(JSON.stringify(`\n\n${keyword}`), 'utf8');
   const parts = splitMessage(message, MAX_BODY_BYTES - room);
   if (parts.length === 1) return parts;
-  const hasKeyword = (part: RobotMessage) => robot.keywords.some((k) => JSON.stringify(part).includes(k));
+  const hasKeyword = (part: RobotMessage) => robot.keywords.some((k) => messageTextForKeywords(part).includes(k));
   return parts.map((part) => {
     if (hasKeyword(part)) return part;
     if (part.msgtype === 'text') return { ...part, text: { content: `${part.text.content}\n\n${keyword}` } };

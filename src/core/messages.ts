@@ -117,6 +117,28 @@ export function feedCardMessage(links: FeedCardLink[]): FeedCardMessage {
   return { msgtype: 'feedCard', feedCard: { links: links.map((l) => ({ ...l })) } };
 }
 
+/**
+ * What DingTalk's keyword check reads: the message's visible text and titles (button labels included),
+ * never the JSON around them: a keyword like `text` or `markdown` must not pass because it is a field name.
+ */
+export function messageTextForKeywords(msg: RobotMessage): string {
+  switch (msg.msgtype) {
+    case 'text':
+      return msg.text.content;
+    case 'markdown':
+      return `${msg.markdown.title}\n${msg.markdown.text}`;
+    case 'link':
+      return `${msg.link.title}\n${msg.link.text}`;
+    case 'actionCard': {
+      const card = msg.actionCard;
+      const buttons = 'btns' in card ? card.btns.map((b) => b.title) : [card.singleTitle];
+      return [card.title, card.text, ...buttons].join('\n');
+    }
+    case 'feedCard':
+      return msg.feedCard.links.map((l) => l.title).join('\n');
+  }
+}
+
 /** UTF-8 size of the request body, which is what DingTalk's 20,000-byte limit counts. */
 export function bodyBytes(msg: RobotMessage): number {
   return Buffer.byteLength(JSON.stringify(msg), 'utf8');

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  messageTextForKeywords,
   MAX_BODY_BYTES,
   RobotMessage,
   actionCardMessage,
@@ -91,4 +92,17 @@ test('bodyBytes counts UTF-8 bytes of the JSON body', () => {
   assert.equal(bodyBytes(msg), Buffer.byteLength(JSON.stringify(msg), 'utf8'));
   assert.equal(bodyBytes(msg), '{"msgtype":"text","text":{"content":""}}'.length + 3 + 2 + 2);
   assert.equal(MAX_BODY_BYTES, 20000);
+});
+
+test('the keyword check reads the text and title DingTalk checks, not the JSON field names', () => {
+  const text = messageTextForKeywords(textMessage('deploy finished'));
+  assert.equal(text, 'deploy finished');
+  for (const fieldName of ['msgtype', 'content', 'isAtAll', 'atMobiles']) {
+    assert.ok(!messageTextForKeywords(textMessage('deploy finished @13800138000')).includes(fieldName), fieldName);
+  }
+  assert.ok(!messageTextForKeywords(markdownMessage('Release', 'notes')).includes('markdown'));
+  assert.equal(messageTextForKeywords(markdownMessage('Release', 'notes')), 'Release\nnotes');
+  const card = actionCardMessage('Card', 'body', [{ title: 'Open', url: 'https://x.example' }, { title: 'Close', url: 'https://y.example' }]);
+  assert.equal(messageTextForKeywords(card), 'Card\nbody\nOpen\nClose');
+  assert.ok(!messageTextForKeywords(card).includes('https'), 'URLs are not text');
 });
