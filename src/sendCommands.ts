@@ -9,6 +9,7 @@ import type { RobotActions } from './robotActions';
 import { partsFor, problemText, SendService } from './sendService';
 import type { Log } from './log';
 import { previewBeforeSending } from './send/protectedSettings';
+import { mentionStep, notifiesText } from './send/mentionStep';
 
 const PREVIEW_SCHEME = 'dingtalk-preview';
 
@@ -117,7 +118,8 @@ export class SendCommands {
       language: editor.document.languageId,
       code: editor.document.getText(range),
     });
-    await this.deliver(robot, markdownMessage(snippet.title, snippet.text), snippet.title, true);
+    const message = await mentionStep(markdownMessage(snippet.title, snippet.text, 'none'));
+    if (message) await this.deliver(robot, message, snippet.title, true);
   }
 
   async sendFile(uri?: vscode.Uri): Promise<void> {
@@ -137,7 +139,8 @@ export class SendCommands {
     const { firstHeading, toDingTalkMarkdown } = await loadMarkdown();
     const title = firstHeading(source) ?? path.basename(target.path).replace(/\.(md|markdown)$/i, '');
     const text = toDingTalkMarkdown(source, { baseDir: path.dirname(target.fsPath) });
-    await this.deliver(robot, markdownMessage(title, text), title, true);
+    const message = await mentionStep(markdownMessage(title, text, 'none'));
+    if (message) await this.deliver(robot, message, title, true);
   }
 
   /** Optional preview, keyword check, then queue and report. Never drops the message on failure. */
@@ -205,14 +208,15 @@ export class SendCommands {
       const body = part.msgtype === 'markdown' ? `<!-- ${vscode.l10n.t('title: {0}', part.markdown.title)} -->\n${part.markdown.text}` : part.msgtype === 'text' ? part.text.content : JSON.stringify(part, null, 2);
       return parts.length > 1 ? `<!-- ${vscode.l10n.t('part {0} of {1}', i + 1, parts.length)} -->\n${body}` : body;
     }).join('\n\n---\n\n');
-    const uri = this.previews.create(text, vscode.l10n.t('Preview for {0}', robot.name));
+    const notifies = notifiesText(parts);
+    const uri = this.previews.create(`<!-- ${notifies} -->\n${text}`, vscode.l10n.t('Preview for {0}', robot.name));
     const document = await vscode.workspace.openTextDocument(uri);
     await vscode.languages.setTextDocumentLanguage(document, 'markdown');
     await vscode.window.showTextDocument(document, { preview: true, viewColumn: vscode.ViewColumn.Beside, preserveFocus: true });
     const send = vscode.l10n.t('Send');
     const answer = await vscode.window.showInformationMessage(
       parts.length > 1 ? vscode.l10n.t('Send this to {0} in {1} parts?', robot.name, parts.length) : vscode.l10n.t('Send this to {0}?', robot.name),
-      { modal: true, detail: vscode.l10n.t('The preview shows exactly what DingTalk will receive.') }, send,
+      { modal: true, detail: `${vscode.l10n.t('The preview shows exactly what DingTalk will receive.')}\n${notifies}` }, send,
     );
     for (const group of vscode.window.tabGroups.all) {
       for (const tab of group.tabs) {

@@ -80,10 +80,50 @@ export function textMessage(content: string): TextMessage {
   return at ? { msgtype: 'text', text: { content }, at } : { msgtype: 'text', text: { content } };
 }
 
-export function markdownMessage(title: string, text: string): MarkdownMessage {
-  const at = atFromText(text);
+/**
+ * A markdown message. `mentions: 'fromText'` (typed messages) notifies the `@…` written in the text;
+ * `'none'` (a file or a selection: text the user did not write for this chat) notifies nobody.
+ */
+export function markdownMessage(title: string, text: string, mentions: 'fromText' | 'none' = 'fromText'): MarkdownMessage {
+  const at = mentions === 'fromText' ? atFromText(text) : undefined;
   const markdown = { title, text };
   return at ? { msgtype: 'markdown', markdown, at } : { msgtype: 'markdown', markdown };
+}
+
+/** Who the user chose to notify in the explicit "Mention…" step. */
+export interface MentionChoice {
+  everyone: boolean;
+  /** Mainland mobile numbers and DingTalk user ids, without `@`. */
+  people: string[];
+}
+
+/**
+ * The message notifying exactly `choice`: DingTalk notifies a mobile or user id only when `@id` is also in
+ * the text, so ids not already written as mentions are added on a last line.
+ */
+export function withMentions(msg: MarkdownMessage, choice: MentionChoice): MarkdownMessage {
+  const people = [...new Set(choice.people.map((p) => p.trim().replace(/^@/, '')).filter(Boolean))];
+  if (!choice.everyone && people.length === 0) return { msgtype: 'markdown', markdown: { ...msg.markdown } };
+  const written = parseMentions(msg.markdown.text);
+  const missing = people.filter((p) => !written.atMobiles.includes(p) && !written.atUserIds.includes(p));
+  const text = missing.length ? `${msg.markdown.text}\n\n${missing.map((p) => `@${p}`).join(' ')}` : msg.markdown.text;
+  const atMobiles = people.filter((p) => MAINLAND_MOBILE.test(p));
+  const atUserIds = people.filter((p) => !MAINLAND_MOBILE.test(p));
+  return { msgtype: 'markdown', markdown: { title: msg.markdown.title, text }, at: { atMobiles, atUserIds, isAtAll: choice.everyone } };
+}
+
+const MAINLAND_MOBILE = /^1\d{10}$/;
+
+/** Who DingTalk will notify for these parts: everyone, or the mobiles and user ids in `at`. */
+export function notifiedBy(parts: readonly RobotMessage[]): MentionChoice {
+  const people = new Set<string>();
+  let everyone = false;
+  for (const part of parts) {
+    if (part.msgtype !== 'text' && part.msgtype !== 'markdown') continue;
+    if (part.at?.isAtAll) everyone = true;
+    for (const id of [...(part.at?.atMobiles ?? []), ...(part.at?.atUserIds ?? [])]) people.add(id);
+  }
+  return { everyone, people: [...people] };
 }
 
 export function linkMessage(link: LinkMessage['link']): LinkMessage {

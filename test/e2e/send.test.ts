@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { waitUntil } from '../support/codeServer';
 import { startDingTalkStandIn, StandIn } from '../support/dingtalkStandIn';
-import { addRobotInView } from '../support/dingtalkUi';
+import { addRobotInView, answerMentionStep } from '../support/dingtalkUi';
 import { openSession, Session, withScreenshotOnFailure, Workbench } from '../support/workbench';
 
 const ROBOT = { accessToken: 'sendtoken0123456789abcdef0123456789abcdef0123456789abcdef01234567', secret: 'SECsend0123456789abcdef0123456789abcdef0123456789abcdef0123456789' };
@@ -100,6 +100,7 @@ describe('sending', () => {
       const already = standIn.accepted.length;
       await editor.click({ button: 'right', position: { x: 20, y: 5 } });
       await wb.pickFromContextMenu('Send Selection as Markdown');
+      await answerMentionStep(wb);
       const body = (await standIn.waitForAccepted(already + 1))[already].body;
       assert.equal(body.msgtype, 'markdown');
       assert.equal(body.markdown.title, 'src/app.ts:L1-L3');
@@ -118,6 +119,7 @@ describe('sending', () => {
       const fileRow = wb.page.locator('.explorer-folders-view .monaco-list-row', { hasText: '发布说明.md' }).first();
       await fileRow.click({ button: 'right' });
       await wb.pickFromContextMenu('Send Markdown File');
+      await answerMentionStep(wb);
       const isLastPart = (title: string | undefined) => /\((\d+)\/\1\)$/.test(title ?? '');
       await waitUntil(() => standIn.accepted.some((m) => isLastPart(m.body.markdown?.title)), 30_000, 'the last part');
       const parts = standIn.accepted.slice(already);

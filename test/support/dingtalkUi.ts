@@ -36,3 +36,18 @@ export async function addRobotInView(wb: Workbench, robot: RobotForm, options: {
   await status.filter({ hasText: expected }).waitFor({ timeout: 30_000 });
   return status.innerText();
 }
+
+/**
+ * Answers the "Mention…" step of sending a file or a selection: ticks the rows whose label contains one of
+ * `picks` (none: DingTalk notifies nobody) and accepts.
+ */
+export async function answerMentionStep(wb: Workbench, picks: string[] = []): Promise<void> {
+  const widget = '.quick-input-widget';
+  await wb.page.locator(`${widget} .quick-input-title`, { hasText: 'Mention' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+  for (const label of picks) {
+    const row = wb.page.locator(`${widget} .quick-input-list .monaco-list-row`, { hasText: label }).first();
+    await row.locator('input[type="checkbox"], .monaco-checkbox, .quick-input-list-checkbox').first().click();
+  }
+  await wb.page.locator(`${widget} input.input, ${widget} .quick-input-box input`).first().press('Enter');
+  await wb.page.locator(`${widget} .quick-input-title`, { hasText: 'Mention' }).first().waitFor({ state: 'hidden' });
+}

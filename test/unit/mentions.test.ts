@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { parseMentions } from '../../src/core/mentions';
+import { markdownMessage, notifiedBy, validateMessage, withMentions } from '../../src/core/messages';
 
 const none = { atMobiles: [], atUserIds: [], isAtAll: false };
 
@@ -86,4 +87,26 @@ test('the @-scan finds exactly what the reference lookbehind pattern finds (prop
   fc.assert(fc.property(fc.array(piece, { maxLength: 12 }).map((p) => p.join('')), (text) => {
     assert.deepEqual(parseMentions(text), reference(text));
   }), { numRuns: 2000 });
+});
+
+test('a file or a selection notifies nobody by itself: "Thanks @all" and @Injectable stay text', () => {
+  const file = markdownMessage('Release 1.2', 'Thanks @all for the release!\n\n@Injectable() marks a service. Call @13800138000.', 'none');
+  assert.equal(file.at, undefined);
+  assert.deepEqual(notifiedBy([file]), { everyone: false, people: [] });
+  assert.equal(markdownMessage('Typed', 'Thanks @all').at?.isAtAll, true, 'typed messages keep today\'s parsing');
+});
+
+test('the Mention… choice notifies exactly who was picked, adding @id to the text when it is not written there', () => {
+  const file = markdownMessage('Notes', 'Thanks @all. Ping @alice later.', 'none');
+  const nobody = withMentions(file, { everyone: false, people: [] });
+  assert.equal(nobody.at, undefined);
+  assert.equal(nobody.markdown.text, file.markdown.text);
+  const some = withMentions(file, { everyone: false, people: ['alice', '@13800138000'] });
+  assert.deepEqual(some.at, { atMobiles: ['13800138000'], atUserIds: ['alice'], isAtAll: false });
+  assert.equal(some.markdown.text, 'Thanks @all. Ping @alice later.\n\n@13800138000');
+  assert.deepEqual(validateMessage(some), [], 'DingTalk sees each @id in the text');
+  const everyone = withMentions(file, { everyone: true, people: [] });
+  assert.equal(everyone.at?.isAtAll, true);
+  assert.deepEqual(notifiedBy([everyone]), { everyone: true, people: [] });
+  assert.deepEqual(notifiedBy([some]), { everyone: false, people: ['13800138000', 'alice'] });
 });
