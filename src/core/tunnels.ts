@@ -1,7 +1,8 @@
 // Makes the local gateway (http://127.0.0.1:<port>) reachable from the internet so DingTalk can POST
 // its callbacks: Tailscale Funnel, an ngrok agent, or a URL the user runs themselves. Only the CLIs the
 // user already has are driven (child_process); no tokens are passed, read, logged or put in messages.
-import { execFile, spawn, ChildProcess } from 'node:child_process';
+import { execFile, ChildProcess } from 'node:child_process';
+import { spawnTiedToParent } from './inbound/tunnels/tiedToParent';
 import * as http from 'node:http';
 
 export type TunnelProvider = 'none' | 'tailscale' | 'ngrok' | 'url';
@@ -461,10 +462,10 @@ async function openNgrok(options: TunnelOptions): Promise<Tunnel> {
     throw new TunnelError(`\`ngrok version\` failed: ${excerpt(`${version.stderr}\n${version.stdout}`, env)}`, 'failed', NGROK_INSTALL_HINT);
   }
 
-  // Its own process group (POSIX), so stop() ends ngrok and anything it started in one signal.
+  // Behind a watchdog, so the agent ends with the extension host even when that is killed; in its own process
+  // group (POSIX), so stop() ends the watchdog, ngrok and anything it started in one signal.
   const detached = process.platform !== 'win32';
-  const child: ChildProcess = spawn(options.command || 'ngrok', ['http', String(port), '--log', 'stdout', '--log-format', 'json'],
-    { env, stdio: ['ignore', 'pipe', 'pipe'], detached, windowsHide: true });
+  const child: ChildProcess = spawnTiedToParent(options.command || 'ngrok', ['http', String(port), '--log', 'stdout', '--log-format', 'json'], { env, detached });
   const log = new NgrokLog();
   let stderrText = '';
   // Read for the agent's whole life: a full pipe would block ngrok's logging, and with it the tunnel.
@@ -493,6 +494,7 @@ async function openNgrok(options: TunnelOptions): Promise<Tunnel> {
   };
   const terminate = async (): Promise<void> => {
     if (exited) return;
+    child.stdin?.end(); // the watchdog stops ngrok when its stdin closes (the only way on Windows)
     signalGroup('SIGTERM');
     let timer: NodeJS.Timeout | undefined;
     const gone = await Promise.race([exit.then(() => true), new Promise<boolean>((r) => { timer = setTimeout(() => r(false), 3000); })]);
