@@ -2,7 +2,7 @@
 // test message, and lists the configured robots with their state.
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import type { FromView, RobotSummary, StringKey, ToView } from './shared/onboardingProtocol';
+import type { FromView, RobotSummary, SecretDraft, StringKey, ToView } from './shared/onboardingProtocol';
 import { RobotConfig, RobotStore } from './robots';
 import type { RobotSetup } from './robotSetup';
 import type { RobotActions } from './robotActions';
@@ -54,6 +54,8 @@ function viewStrings(): Record<StringKey, string> {
 
 export class OnboardingViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
   private view?: vscode.WebviewView;
+  /** The webhook URL and secret typed but not saved: memory only, since VS Code writes webview state to disk. */
+  private draft: SecretDraft = { webhookUrl: '', secret: '' };
   private readonly subscriptions: vscode.Disposable[] = [];
 
   constructor(
@@ -102,11 +104,15 @@ export class OnboardingViewProvider implements vscode.WebviewViewProvider, vscod
   private async receive(message: FromView): Promise<void> {
     switch (message.type) {
       case 'ready':
-        this.post({ type: 'init', strings: viewStrings(), robots: await this.summaries() });
+        this.post({ type: 'init', strings: viewStrings(), robots: await this.summaries(), draft: this.draft });
+        return;
+      case 'draft':
+        this.draft = { webhookUrl: String(message.draft.webhookUrl ?? ''), secret: String(message.draft.secret ?? '') };
         return;
       case 'save': {
         this.post({ type: 'status', status: { kind: 'progress', text: message.test ? vscode.l10n.t('Sending a test message…') : vscode.l10n.t('Saving…') } });
         const result = await this.setup.save(message.values, message.test);
+        if (result.saved) this.draft = { webhookUrl: '', secret: '' };
         this.post({ type: 'status', status: { kind: result.kind, text: result.text, field: result.field }, saved: result.saved });
         await this.pushRobots();
         return;

@@ -38,8 +38,14 @@ export interface StatusMessage {
   field?: FormField;
 }
 
+/** Secret fields typed but not saved yet: kept in the extension host's memory for the session, never in webview state. */
+export interface SecretDraft {
+  webhookUrl: string;
+  secret: string;
+}
+
 export type ToView =
-  | { type: 'init'; strings: Record<StringKey, string>; robots: RobotSummary[] }
+  | { type: 'init'; strings: Record<StringKey, string>; robots: RobotSummary[]; draft: SecretDraft }
   | { type: 'robots'; robots: RobotSummary[] }
   | { type: 'status'; status: StatusMessage; saved?: boolean }
   | { type: 'edit'; robot: RobotSummary };
@@ -47,6 +53,7 @@ export type ToView =
 export type FromView =
   | { type: 'ready' }
   | { type: 'save'; values: FormValues; test: boolean }
+  | { type: 'draft'; draft: SecretDraft }
   | { type: 'edit'; id: string }
   | { type: 'remove'; id: string }
   | { type: 'setDefault'; id: string }

@@ -1,7 +1,7 @@
 // The onboarding view's script (runs inside the webview, bundled by esbuild for the browser).
 // It renders what the extension sends and posts the user's intent back; validation, secrets and
 // network calls stay in the extension.
-import type { FormValues, FromView, RobotSummary, StatusMessage, StringKey, ToView } from '../shared/onboardingProtocol';
+import type { FormValues, FromView, RobotSummary, SecretDraft, StatusMessage, StringKey, ToView } from '../shared/onboardingProtocol';
 
 interface VsCodeApi {
   postMessage(message: FromView): void;
@@ -19,7 +19,14 @@ const vscode = acquireVsCodeApi();
 const EMPTY: FormValues = { name: '', webhookUrl: '', secret: '', dmPolicy: 'pairing', allowFrom: '', keywords: '' };
 let strings = {} as Record<StringKey, string>;
 let robots: RobotSummary[] = [];
-let state: ViewState = vscode.getState() ?? { values: { ...EMPTY } };
+/** Webview state is written to disk by VS Code: it never holds the webhook URL (its access token) or the secret. */
+function withoutSecrets(saved: ViewState | undefined): ViewState {
+  const values = { ...EMPTY, ...saved?.values, webhookUrl: '', secret: '' };
+  return { values, ...(saved?.status ? { status: saved.status } : {}) };
+}
+let state: ViewState = withoutSecrets(vscode.getState());
+// A state saved by an earlier version may still hold them: overwrite it at once.
+vscode.setState(state);
 /** Set once the user typed: a late `init` must not wipe what they typed. */
 let touched = false;
 
@@ -54,10 +61,16 @@ function writeForm(values: FormValues): void {
 }
 
 function remember(): void {
-  // Secrets typed into the form are not kept in the webview's state.
-  const values = { ...readForm(), secret: '', webhookUrl: state.values.id ? '' : readForm().webhookUrl };
-  state = { ...state, values };
+  const typed = readForm();
+  state = withoutSecrets({ ...state, values: typed });
   vscode.setState(state);
+  // What is typed into the secret fields lives in the extension host's memory until saved.
+  post({ type: 'draft', draft: { webhookUrl: typed.webhookUrl, secret: typed.secret } });
+}
+
+function restoreDraft(draft: SecretDraft): void {
+  input('webhookUrl').value = draft.webhookUrl;
+  input('secret').value = draft.secret;
 }
 
 function syncVisibility(): void {
@@ -168,7 +181,10 @@ window.addEventListener('message', (event: MessageEvent<ToView>) => {
       strings = message.strings;
       robots = message.robots;
       applyStrings();
-      if (!touched) writeForm(state.values);
+      if (!touched) {
+        writeForm(state.values);
+        restoreDraft(message.draft);
+      }
       syncVisibility();
       showStatus(state.status);
       renderRobots();
@@ -207,6 +223,7 @@ $('#save-only').addEventListener('click', () => submit(false));
 $('#cancel-edit').addEventListener('click', () => {
   state = { values: { ...EMPTY } };
   vscode.setState(state);
+  post({ type: 'draft', draft: { webhookUrl: '', secret: '' } });
   writeForm(state.values);
   showStatus(undefined);
 });
