@@ -3,6 +3,7 @@
 // user already has are driven (child_process); no tokens are passed, read, logged or put in messages.
 import { execFile, ChildProcess } from 'node:child_process';
 import { spawnTiedToParent } from './inbound/tunnels/tiedToParent';
+import { isLoopbackHost } from './text/loopback';
 import * as http from 'node:http';
 
 export type TunnelProvider = 'none' | 'tailscale' | 'ngrok' | 'url';
@@ -101,11 +102,6 @@ function openUrl(options: TunnelOptions): Tunnel {
   url.hash = '';
   if (url.pathname === '' || url.pathname === '/') url.pathname = normalizePath(options.path);
   return { publicUrl: url.toString(), provider: 'url', stop: async () => undefined };
-}
-
-function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.toLowerCase().replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127(?:\.\d{1,3}){3}$/.test(h);
 }
 
 /** `/dingtalk` for `dingtalk`, `/` for empty; percent-encodes what a URL path cannot hold. */
