@@ -6,15 +6,15 @@ import { senderUserId } from './core/gateway/callback';
 import type { GatewayServer, RejectReason } from './core/gateway/server';
 import { decide } from './core/gateway/policy';
 import { Pairing, PAIRING_KEY } from './inbound/pairing';
+import { replyToMessage } from './inbound/reply';
+import { setInboundCredentials } from './inbound/credentials';
 import { authenticateInbound, canReceive, InboundKey, inboundKey } from './core/gateway/auth';
-import { plainText } from './core/text/untrusted';
-import { markdownMessage, textMessage } from './core/messages';
 import type { StreamClient } from './core/stream';
 import type { Tunnel, TunnelOptions, TunnelProvider } from './core/tunnels';
 import { Inbox, InboxEntry } from './inbox';
 import type { Log } from './log';
 import { RobotConfig, RobotStore } from './robots';
-import { problemText, SendService } from './sendService';
+import type { SendService } from './sendService';
 import { formatTime } from './robotActions';
 
 const REJECTION_LOG_INTERVAL_MS = 10_000;
@@ -312,65 +312,12 @@ export class Gateway implements vscode.Disposable {
     return this.pairing.manageApprovedCommand();
   }
 
-  async replyCommand(): Promise<void> {
-    const entries = this.inbox.replyable();
-    if (entries.length === 0) {
-      void vscode.window.showInformationMessage(vscode.l10n.t('No recent message can be answered (DingTalk\'s reply link expires after a while).'));
-      return;
-    }
-    const picked = await vscode.window.showQuickPick(entries.map((entry) => ({
-      label: `${plainText(entry.message.senderNick, 40)}: ${plainText(entry.message.text?.content ?? entry.message.msgtype, 60)}`,
-      description: plainText(entry.message.conversationTitle ?? entry.robotName, 80),
-      detail: formatTime(entry.message.createAt),
-      entry,
-    })), { title: vscode.l10n.t('Reply to Message') });
-    if (!picked) return;
-    const kind = await vscode.window.showQuickPick([{ label: vscode.l10n.t('Text'), markdown: false }, { label: 'Markdown', markdown: true }], { title: vscode.l10n.t('Reply as') });
-    if (!kind) return;
-    const typed = await vscode.window.showInputBox({
-      title: vscode.l10n.t('Reply to {0}', plainText(picked.entry.message.senderNick, 80)),
-      prompt: vscode.l10n.t('@13800138000, @userId or @all mention people; type \\n for a new line.'),
-      validateInput: (v) => (v.trim() ? undefined : vscode.l10n.t('The message is empty.')),
-    });
-    if (!typed?.trim()) return;
-    const text = typed.replace(/\\n/g, '\n');
-    const robot = this.robots.get(picked.entry.robotId);
-    if (!robot || !picked.entry.message.sessionWebhook) return;
-    const message = kind.markdown ? markdownMessage(text.split('\n')[0].slice(0, 40), text) : textMessage(text);
-    const outcome = await this.sending.reply(robot, picked.entry.message.sessionWebhook, message);
-    if (outcome.ok) vscode.window.setStatusBarMessage(vscode.l10n.t('$(check) Replied to {0}', plainText(picked.entry.message.senderNick, 80)), 5000);
-    else void vscode.window.showErrorMessage(vscode.l10n.t('The reply was not delivered: {0}', problemText(outcome.problem)));
+  replyCommand(): Promise<void> {
+    return replyToMessage(this.inbox, this.robots, this.sending);
   }
 
   async setInboundCredentialsCommand(): Promise<void> {
-    const robots = this.robots.list();
-    if (robots.length === 0) {
-      await vscode.commands.executeCommand('dingtalk.openSetup');
-      return;
-    }
-    const robot = robots.length === 1 ? robots[0] : (await vscode.window.showQuickPick(robots.map((r) => ({ label: r.name, robot: r })), { title: vscode.l10n.t('Inbound credentials for which robot?') }))?.robot;
-    if (!robot) return;
-    const kinds = [
-      { label: vscode.l10n.t('App robot, HTTP callback'), detail: vscode.l10n.t('The app\'s Client Secret (AppSecret) that signs callbacks'), secret: 'appSecret' as const },
-      { label: vscode.l10n.t('Legacy Outgoing robot'), detail: vscode.l10n.t('The token DingTalk sends in the "token" header'), secret: 'outgoingToken' as const },
-      { label: vscode.l10n.t('Stream mode'), detail: vscode.l10n.t('The app\'s Client ID and Client Secret; no public URL needed'), secret: 'clientSecret' as const },
-    ];
-    const kind = await vscode.window.showQuickPick(kinds, { title: robot.name });
-    if (!kind) return;
-    if (kind.secret === 'clientSecret') {
-      const clientId = await vscode.window.showInputBox({ title: vscode.l10n.t('Client ID (AppKey)'), value: robot.clientId ?? '', ignoreFocusOut: true, validateInput: (v) => (v.trim() ? undefined : vscode.l10n.t('Required.')) });
-      if (!clientId) return;
-      const secret = await vscode.window.showInputBox({ title: vscode.l10n.t('Client Secret (AppSecret)'), password: true, ignoreFocusOut: true, validateInput: (v) => (v.trim() ? undefined : vscode.l10n.t('Required.')) });
-      if (!secret) return;
-      await this.robots.setSecret(robot.id, 'clientSecret', secret.trim());
-      await this.robots.update(robot.id, { clientId: clientId.trim() });
-    } else {
-      const value = await vscode.window.showInputBox({ title: kind.label, prompt: kind.detail, password: true, ignoreFocusOut: true, validateInput: (v) => (v.trim() ? undefined : vscode.l10n.t('Required.')) });
-      if (!value) return;
-      await this.robots.setSecret(robot.id, kind.secret, value.trim());
-    }
-    await this.reloadKeys();
-    void vscode.window.showInformationMessage(vscode.l10n.t('Inbound credentials saved for "{0}".', robot.name));
+    await setInboundCredentials(this.robots, () => this.reloadKeys());
   }
 
   /** The URL to paste into DingTalk, with Copy and the steps. */
