@@ -5,6 +5,7 @@ import type { InboundMessage } from './core/gateway/callback';
 import { senderUserId } from './core/gateway/callback';
 import type { GatewayServer, RejectReason } from './core/gateway/server';
 import { decide } from './core/gateway/policy';
+import { isLoopbackHost } from './core/text/loopback';
 import { Pairing, PAIRING_KEY } from './inbound/pairing';
 import { replyToMessage } from './inbound/reply';
 import { setInboundCredentials } from './inbound/credentials';
@@ -23,7 +24,7 @@ const UNAUTHENTICATED_REASONS: ReadonlySet<string> = new Set<RejectReason>(['una
 
 export type GatewayState =
   | { kind: 'stopped' }
-  | { kind: 'listening'; url: string; publicUrl?: string }
+  | { kind: 'listening'; url: string; publicUrl?: string; exposed?: boolean }
   | { kind: 'stream'; connected: number; total: number };
 
 export class Gateway implements vscode.Disposable {
@@ -35,6 +36,7 @@ export class Gateway implements vscode.Disposable {
   private readonly pairing: Pairing;
   private stateValue: GatewayState = { kind: 'stopped' };
   private lastRejection?: { reason: string; at: number };
+  private warnedExposed = false;
   private readonly rejectionReports = new Map<string, { unlogged: number; timer: NodeJS.Timeout }>();
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
@@ -68,6 +70,7 @@ export class Gateway implements vscode.Disposable {
           : vscode.l10n.t('Gateway: listening on {0}', s.url),
     ];
     if (s.kind === 'listening' && s.publicUrl) lines.push(vscode.l10n.t('Public URL: {0}', s.publicUrl));
+    if (s.kind === 'listening' && s.exposed) lines.push(vscode.l10n.t('Warning: reachable from other computers (dingtalk.gateway.host is not a loopback address)'));
     const last = this.inbox.lastReceivedAt();
     if (last) lines.push(vscode.l10n.t('Last message: {0}', formatTime(last)));
     if (this.lastRejection) lines.push(vscode.l10n.t('Last rejection: {0} at {1}', this.lastRejection.reason, formatTime(this.lastRejection.at)));
@@ -133,9 +136,18 @@ export class Gateway implements vscode.Disposable {
     }
     const url = this.server.url;
     this.log.info(`gateway listening on ${url}`);
-    this.setState({ kind: 'listening', url });
+    this.setState({ kind: 'listening', url, exposed: !isLoopbackHost(config.host) });
+    if (!isLoopbackHost(config.host)) this.warnExposed(config.host);
     if (config.tunnel !== 'none') await this.openTunnel(config.tunnel, { port: config.port, path: config.path, url: config.tunnelUrl, publicPort: config.publicPort, command: config.tunnelCommand });
     await this.showState();
+  }
+
+  /** Once per session: a listener on another interface is reachable by anyone on that network. */
+  private warnExposed(host: string): void {
+    this.log.warn(`gateway bound to ${host}, not a loopback address: reachable from other computers`);
+    if (this.warnedExposed) return;
+    this.warnedExposed = true;
+    void vscode.window.showWarningMessage(vscode.l10n.t('The gateway listens on {0}, so other computers on that network can reach it. Use 127.0.0.1 with a tunnel unless you mean this (setting dingtalk.gateway.host).', host));
   }
 
   /** A custom robot only sends: its sending secret cannot authenticate callbacks (anyone who saw one send URL has it). */
