@@ -30,16 +30,22 @@ describe('onboarding security', () => {
   test('a webhook URL typed but not saved is nowhere on disk or in browser storage after a reload', async (t) => {
     await withScreenshotOnFailure(wb, t.name, async () => {
       await fillRobotForm(wb, { name: NAME_MARKER, webhookUrl: `https://oapi.dingtalk.com/robot/send?access_token=${UNSAVED_TOKEN}`, secret: UNSAVED_SECRET });
-      // The reload flushes the workbench's storage (webview state included) before the page goes.
-      await wb.reload();
-      const view = await wb.openWebviewView('DingTalk');
-      await view.locator('body.ready').waitFor();
-      // The form's other fields are kept in webview state: the scan reads where that state lives.
-      await waitUntil(async () => (await browserStorageText(wb.page)).includes(NAME_MARKER), 15_000, 'the webview state in browser storage');
-      assert.equal(await view.locator('input[name="name"]').inputValue(), NAME_MARKER, 'the unsaved name is restored');
-      const stored = await browserStorageText(wb.page);
+      // The workbench writes webview state to its storage when it saves state (every minute, and on unload).
+      // The form's other fields are part of that state: once the name is there, so would the URL be.
+      const persisted = () => browserStorageText(wb.page).then((text) => text.includes(NAME_MARKER));
+      await waitUntil(persisted, 150_000, 'the webview state in browser storage');
+      let stored = await browserStorageText(wb.page);
       assert.ok(!stored.includes(UNSAVED_TOKEN), 'the access token is not in browser storage');
       assert.ok(!stored.includes(UNSAVED_SECRET), 'the secret is not in browser storage');
+
+      await wb.reload();
+      // The reloaded window may be restoring the DingTalk view already: focus it by command (clicking its icon could close it).
+      await wb.runCommand('DingTalk: Set Up Robots');
+      const view = wb.webview();
+      await view.locator('body.ready').waitFor();
+      assert.equal(await view.locator('input[name="name"]').inputValue(), NAME_MARKER, 'the unsaved name is restored');
+      stored = await browserStorageText(wb.page);
+      assert.ok(!stored.includes(UNSAVED_TOKEN) && !stored.includes(UNSAVED_SECRET), 'nor after the reload');
       assert.deepEqual(scanForSecrets(session.server.userDataDir, [UNSAVED_TOKEN, UNSAVED_SECRET]), []);
     });
   });
@@ -58,6 +64,7 @@ describe('onboarding security', () => {
 
       const view = await wb.openWebviewView('DingTalk');
       await view.locator('li.robot', { hasText: 'Streamer' }).locator('button[aria-label="Edit"]').click();
+      await view.locator('#form-title', { hasText: 'Editing: Streamer' }).waitFor();
       await view.locator('input[name="name"]').fill('Streamer renamed');
       await view.locator('select[name="dmPolicy"]').selectOption('open');
       await view.locator('#save-only').click();
