@@ -6,12 +6,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort, waitUntil } from '../support/codeServer';
-import { addRobotInView } from '../support/dingtalkUi';
+import { addRobotInView, setInboundCredentials } from '../support/dingtalkUi';
 import { repoRoot } from '../support/tools';
 import { openSession, withScreenshotOnFailure } from '../support/workbench';
 
 const fakeBin = path.join(repoRoot, 'test', 'support', 'fake-bin');
 const SECRET = 'SECtunnel0123456789abcdef0123456789abcdef0123456789abcdef0123456';
+const APP_SECRET = 'app-secret-tunnel-Zx9Qw8Er7Ty6Ui5Op4As3Df2';
 
 async function startWithTunnel(provider: string, env: NodeJS.ProcessEnv, name: string, expectedUrl: string) {
   const port = await freePort();
@@ -23,6 +24,7 @@ async function startWithTunnel(provider: string, env: NodeJS.ProcessEnv, name: s
   try {
     await withScreenshotOnFailure(wb, name, async () => {
       await addRobotInView(wb, { name: 'Tunnelled', webhookUrl: 'https://oapi.dingtalk.com/robot/send?access_token=tunneltoken0123456789', secret: SECRET }, { test: false });
+      await setInboundCredentials(wb, 'Tunnelled', 'App robot, HTTP callback', APP_SECRET);
       await wb.runCommand('DingTalk: Start Gateway');
       const toast = await wb.notification(/Gateway listening/);
       assert.ok((await toast.innerText()).includes(expectedUrl), await toast.innerText());

@@ -51,3 +51,13 @@ export async function answerMentionStep(wb: Workbench, picks: string[] = []): Pr
   await wb.page.locator(`${widget} input.input, ${widget} .quick-input-box input`).first().press('Enter');
   await wb.page.locator(`${widget} .quick-input-title`, { hasText: 'Mention' }).first().waitFor({ state: 'hidden' });
 }
+
+/** "DingTalk: Set Inbound Credentials" as a user goes through it (one robot: no robot picker). */
+export async function setInboundCredentials(wb: Workbench, robot: string, kind: string, secret: string, options: { pickRobot?: boolean } = {}): Promise<void> {
+  noteSecrets(secret);
+  await wb.runCommand('DingTalk: Set Inbound Credentials');
+  if (options.pickRobot) await wb.pick(robot);
+  await wb.pick(kind);
+  await wb.answerInputBox(secret);
+  await wb.notification(`Inbound credentials saved for "${robot}"`);
+}
