@@ -11,7 +11,7 @@ import { replyToMessage } from './inbound/reply';
 import { setInboundCredentials } from './inbound/credentials';
 import { authenticateInbound, canReceive, InboundKey, inboundKey } from './core/gateway/auth';
 import type { StreamClient } from './core/stream';
-import type { Tunnel, TunnelOptions, TunnelProvider } from './core/tunnels';
+import type { FunnelTunnel, Tunnel, TunnelOptions, TunnelProvider } from './core/tunnels';
 import { Inbox, InboxEntry } from './inbox';
 import type { Log } from './log';
 import { RobotConfig, RobotStore } from './robots';
@@ -21,6 +21,18 @@ import { formatTime } from './robotActions';
 const REJECTION_LOG_INTERVAL_MS = 10_000;
 /** Refusals a client without credentials can cause, and so flood the log with. */
 const UNAUTHENTICATED_REASONS: ReadonlySet<string> = new Set<RejectReason>(['unauthenticated', 'stale', 'tooLarge', 'badJson', 'notDingTalk', 'duplicate', 'notFound', 'badMethod']);
+
+const FUNNEL_KEY = 'dingtalk.funnelRoute';
+
+function processRuns(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return pid === process.pid;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 export type GatewayState =
   | { kind: 'stopped' }
@@ -34,6 +46,8 @@ export class Gateway implements vscode.Disposable {
   /** Inbound credentials kept in memory while the gateway runs: headers are checked synchronously, before the body is read. */
   private keys: InboundKey[] = [];
   private readonly pairing: Pairing;
+  /** Removing a Funnel route an earlier session left behind; start() waits for it. */
+  private readonly leftoverCleanup: Promise<void>;
   private stateValue: GatewayState = { kind: 'stopped' };
   private lastRejection?: { reason: string; at: number };
   private warnedExposed = false;
@@ -43,12 +57,13 @@ export class Gateway implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[] = [this.changed];
 
   constructor(
-    context: vscode.ExtensionContext,
+    private readonly context: vscode.ExtensionContext,
     private readonly robots: RobotStore,
     private readonly sending: SendService,
     private readonly inbox: Inbox,
     private readonly log: Log,
   ) {
+    this.leftoverCleanup = this.removeLeftoverFunnel();
     this.pairing = new Pairing(context.secrets, robots, sending, log, (detail) => this.rejected('policy', detail), () => this.changed.fire());
     this.subscriptions.push(
       robots.onDidChange(() => void this.reloadKeys()),
@@ -113,6 +128,7 @@ export class Gateway implements vscode.Disposable {
       await this.showState();
       return;
     }
+    await this.leftoverCleanup;
     await this.reloadKeys();
     const config = this.config();
     if (config.mode === 'stream') return this.startStream();
@@ -165,6 +181,24 @@ export class Gateway implements vscode.Disposable {
     }
   }
 
+  /**
+   * A Funnel route recorded by a session whose extension host is gone (crashed or killed before stop()) still
+   * publishes the port: it is turned off, if it is still exactly ours. A live window's route is left alone.
+   */
+  private async removeLeftoverFunnel(): Promise<void> {
+    const left = this.context.globalState.get<{ publicPort: number; localPort: number; ownerPid: number }>(FUNNEL_KEY);
+    if (!left || processRuns(left.ownerPid)) return;
+    try {
+      const { removeLeftoverFunnel } = await import('./core/tunnels');
+      const config = this.config();
+      const removed = await removeLeftoverFunnel(left, { env: process.env, command: config.tunnelCommand });
+      if (removed) this.log.info(`removed the Tailscale Funnel route on port ${left.publicPort} left by an earlier session`);
+      await this.context.globalState.update(FUNNEL_KEY, undefined);
+    } catch (error) {
+      this.log.warn(`could not remove the Funnel route left on port ${left.publicPort}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
   private async explainListenError(error: NodeJS.ErrnoException, host: string, port: number): Promise<void> {
     this.log.error(`gateway could not listen on ${host}:${port}: ${error.code ?? error.message}`);
     if (error.code === 'EADDRINUSE') {
@@ -192,6 +226,7 @@ export class Gateway implements vscode.Disposable {
         { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Opening the {0} tunnel…', provider) },
         () => openTunnel({ provider, ...options, env: process.env }),
       );
+      if (this.tunnel?.provider === 'tailscale') await this.context.globalState.update(FUNNEL_KEY, { publicPort: (this.tunnel as FunnelTunnel).publicPort, localPort: options.port, ownerPid: process.pid });
       if (this.tunnel && this.stateValue.kind === 'listening') this.setState({ ...this.stateValue, publicUrl: this.tunnel.publicUrl });
       this.log.info(`tunnel ${provider}: ${this.tunnel?.publicUrl}`);
     } catch (error) {
@@ -246,7 +281,9 @@ export class Gateway implements vscode.Disposable {
   }
 
   async stop(): Promise<void> {
-    await this.tunnel?.stop().catch((error) => this.log.warn(`tunnel stop: ${error}`));
+    const funnel = this.tunnel?.provider === 'tailscale';
+    const stopped = await this.tunnel?.stop().then(() => true, (error) => { this.log.warn(`tunnel stop: ${error}`); return false; });
+    if (funnel && stopped) await this.context.globalState.update(FUNNEL_KEY, undefined);
     this.tunnel = undefined;
     await this.server?.close();
     this.server = undefined;

@@ -243,16 +243,8 @@ function looksLoggedOut(text: string): boolean {
   return /logged out|needs ?login|not logged in|log in|tailscale up|NeedsMachineAuth/i.test(text);
 }
 
-async function openTailscale(options: TunnelOptions): Promise<Tunnel> {
-  const publicPort = options.publicPort ?? 443;
-  if (!FUNNEL_PUBLIC_PORTS.includes(publicPort)) {
-    throw new TunnelError(
-      `Tailscale Funnel can only publish on port 443, 8443 or 10000, not ${String(publicPort)}. ` +
-      'The gateway itself may listen on any local port; choose one of those three as the public port.',
-      'unsupportedPort');
-  }
-  checkLocalPort(options.port);
-  const localPort = options.port;
+/** The `tailscale` CLI with the options' command, environment and timeout, failures as TunnelErrors. */
+function tailscaleCli(options: Pick<TunnelOptions, 'env' | 'command' | 'timeoutMs'>) {
   const env = options.env ?? process.env;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const cliFailure = (what: string, r: RunResult): TunnelError => {
@@ -281,17 +273,12 @@ async function openTailscale(options: TunnelOptions): Promise<Tunnel> {
   };
   const readServeConfig = () => tailscaleJson<ServeConfig>(['funnel', 'status', '--json']);
 
-  // 1. The CLI exists and speaks the 1.52+ syntax.
-  const version = await tailscale(['version']);
-  if (version.code !== 0) throw cliFailure('version', version);
-  const v = parseTailscaleVersion(version.stdout);
-  if (v && (v[0] < TAILSCALE_MIN_VERSION[0] || (v[0] === TAILSCALE_MIN_VERSION[0] && v[1] < TAILSCALE_MIN_VERSION[1]))) {
-    throw new TunnelError(`Tailscale ${v.join('.')} is too old for Funnel in the background; version 1.52 or newer is needed.`, 'failed',
-      'Update Tailscale from https://tailscale.com/download');
-  }
+  return { env, cliFailure, tailscale, tailscaleJson, readServeConfig };
+}
 
-  // 2. Logged in, and the machine's public name.
-  const status = await tailscaleJson<{ BackendState?: string; AuthURL?: string; Self?: { DNSName?: string } | null }>(['status', '--json']);
+/** The machine's public Tailscale name, after checking it is logged in. */
+async function tailscaleHost(cli: ReturnType<typeof tailscaleCli>): Promise<string> {
+  const status = await cli.tailscaleJson<{ BackendState?: string; AuthURL?: string; Self?: { DNSName?: string } | null }>(['status', '--json']);
   const state = status.BackendState;
   if (state !== undefined && state !== 'Running') {
     const what = state === 'NeedsMachineAuth' ? 'this device is waiting for an admin to approve it in the Tailscale admin console'
@@ -303,6 +290,32 @@ async function openTailscale(options: TunnelOptions): Promise<Tunnel> {
   if (!host) {
     throw new TunnelError('Tailscale reports no DNS name for this device. Enable MagicDNS and HTTPS certificates for the tailnet (admin console → DNS).', 'failed');
   }
+  return host;
+}
+
+async function openTailscale(options: TunnelOptions): Promise<Tunnel> {
+  const publicPort = options.publicPort ?? 443;
+  if (!FUNNEL_PUBLIC_PORTS.includes(publicPort)) {
+    throw new TunnelError(
+      `Tailscale Funnel can only publish on port 443, 8443 or 10000, not ${String(publicPort)}. ` +
+      'The gateway itself may listen on any local port; choose one of those three as the public port.',
+      'unsupportedPort');
+  }
+  checkLocalPort(options.port);
+  const localPort = options.port;
+  const cli = tailscaleCli(options);
+  const { env, cliFailure, tailscale, readServeConfig } = cli;
+  // 1. The CLI exists and speaks the 1.52+ syntax.
+  const version = await tailscale(['version']);
+  if (version.code !== 0) throw cliFailure('version', version);
+  const v = parseTailscaleVersion(version.stdout);
+  if (v && (v[0] < TAILSCALE_MIN_VERSION[0] || (v[0] === TAILSCALE_MIN_VERSION[0] && v[1] < TAILSCALE_MIN_VERSION[1]))) {
+    throw new TunnelError(`Tailscale ${v.join('.')} is too old for Funnel in the background; version 1.52 or newer is needed.`, 'failed',
+      'Update Tailscale from https://tailscale.com/download');
+  }
+
+  // 2. Logged in, and the machine's public name.
+  const host = await tailscaleHost(cli);
 
   // 3. What is served before we touch anything. Routes on other ports are left alone; a route we would
   //    overwrite on our public port is refused rather than replaced.
@@ -342,22 +355,43 @@ async function openTailscale(options: TunnelOptions): Promise<Tunnel> {
     stopping ??= (async () => {
       // Never `tailscale funnel reset`: it clears ALL serve and funnel routes of the machine, the user's
       // included (otherRoutesExisted says whether there were any). Only our handler is turned off.
-      const now = inspectPort(await readServeConfig(), host, publicPort, localPort);
-      if (now.state !== 'ours') return; // already gone, or changed by someone else since: not ours any more
-      // `tailscale funnel --https=<port> off` is what Tailscale prints and documents for turning a background
-      // route off. (`tailscale funnel <port> off` is the pre-1.52 syntax the CLI rejects.) When someone added
-      // other paths on the same port meanwhile, `--set-path=/` removes only our `/` handler.
-      const args = ['funnel', `--https=${publicPort}`, ...(now.extraMounts.length ? ['--set-path=/'] : []), 'off'];
-      const r = await tailscale(args);
-      if (r.code !== 0 || r.timedOut) {
-        const e = cliFailure(args.join(' '), r);
-        throw new TunnelError(`${e.message} Turn it off by hand with \`tailscale ${args.join(' ')}\`.`, e.kind);
-      }
+      await turnOffOurRoute(cli, host, publicPort, localPort);
     })();
     return stopping;
   };
   const tunnel: FunnelTunnel = { publicUrl, provider: 'tailscale', publicPort, reusedRoute, otherRoutesExisted, stop };
   return tunnel;
+}
+
+/** Turns off our `/` route on `publicPort` if it is still exactly ours; true when it was. */
+async function turnOffOurRoute(cli: ReturnType<typeof tailscaleCli>, host: string, publicPort: number, localPort: number): Promise<boolean> {
+  const now = inspectPort(await cli.readServeConfig(), host, publicPort, localPort);
+  if (now.state !== 'ours') return false; // already gone, or changed by someone else since: not ours any more
+  // `tailscale funnel --https=<port> off` is what Tailscale prints and documents for turning a background
+  // route off. (`tailscale funnel <port> off` is the pre-1.52 syntax the CLI rejects.) When someone added
+  // other paths on the same port meanwhile, `--set-path=/` removes only our `/` handler.
+  const args = ['funnel', `--https=${publicPort}`, ...(now.extraMounts.length ? ['--set-path=/'] : []), 'off'];
+  const r = await cli.tailscale(args);
+  if (r.code !== 0 || r.timedOut) {
+    const e = cli.cliFailure(args.join(' '), r);
+    throw new TunnelError(`${e.message} Turn it off by hand with \`tailscale ${args.join(' ')}\`.`, e.kind);
+  }
+  return true;
+}
+
+/** A Funnel route a session created and never removed (it crashed or was killed). */
+export interface LeftoverFunnel {
+  publicPort: number;
+  localPort: number;
+}
+
+/**
+ * Removes a Funnel route left by an earlier session, if it is still exactly ours (`/` → 127.0.0.1:localPort,
+ * Funnel on); anything else on that port, or any other port, is left alone. True when a route was removed.
+ */
+export async function removeLeftoverFunnel(route: LeftoverFunnel, options: Pick<TunnelOptions, 'env' | 'command' | 'timeoutMs'> = {}): Promise<boolean> {
+  const cli = tailscaleCli(options);
+  return turnOffOurRoute(cli, await tailscaleHost(cli), route.publicPort, route.localPort);
 }
 
 // ----------------------------------------------------------------------------------------- ngrok

@@ -7,7 +7,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { once } from 'node:events';
-import { FunnelTunnel, openTunnel, redact, Tunnel, TunnelError, TunnelOptions } from '../../src/core/tunnels';
+import { FunnelTunnel, openTunnel, redact, removeLeftoverFunnel, Tunnel, TunnelError, TunnelOptions } from '../../src/core/tunnels';
 
 // Compiled tests run from out/test/unit; the fake CLIs stay in the source tree.
 const FAKE_BIN = path.resolve(__dirname, '../../../test/support/fake-bin');
@@ -364,3 +364,20 @@ test('tokens are redacted from CLI output', () => {
   assert.doesNotMatch(out, /my-secret-token-value|kAbCdEf1CNTRL|2abcdefghijklmnop/);
   assert.match(redact('Install your authtoken: https://dashboard.ngrok.com/get-started/your-authtoken'), /dashboard\.ngrok\.com/);
 });
+
+test('a Funnel route left by a session that crashed is removed at the next start; anything else stays', async (t) => {
+  const ts = fakeTailscale(t, { ...ourRoute(443) });
+  assert.equal(await removeLeftoverFunnel({ publicPort: 443, localPort: GATEWAY_PORT }, { env: ts.env, timeoutMs: 10_000 }), true);
+  assert.ok(ts.log().some((line) => /funnel --https=443 off/.test(line)), ts.log().join('\n'));
+  assert.ok(isEmptyRoute(ts.state(), 443), JSON.stringify(ts.state()));
+
+  const theirs = fakeTailscale(t, USER_ROUTES);
+  assert.equal(await removeLeftoverFunnel({ publicPort: 8443, localPort: 3000 }, { env: theirs.env, timeoutMs: 10_000 }), false, 'a tailnet-only route is not ours');
+  assert.equal(await removeLeftoverFunnel({ publicPort: 10000, localPort: GATEWAY_PORT }, { env: theirs.env, timeoutMs: 10_000 }), false);
+  assert.deepEqual(theirs.state(), USER_ROUTES);
+});
+
+function isEmptyRoute(state: unknown, port: number): boolean {
+  const sc = state as { TCP?: Record<string, unknown> };
+  return !sc.TCP?.[String(port)];
+}
