@@ -64,7 +64,8 @@ export class Gateway implements vscode.Disposable {
     private readonly log: Log,
   ) {
     this.leftoverCleanup = this.removeLeftoverFunnel();
-    this.pairing = new Pairing(context.secrets, robots, sending, log, (detail) => this.rejected('policy', detail), () => this.changed.fire());
+    const refused = (detail: string) => this.rejected('policy', detail);
+    this.pairing = new Pairing(context.secrets, robots, sending, log, refused, () => this.changed.fire());
     this.subscriptions.push(
       robots.onDidChange(() => void this.reloadKeys()),
       context.secrets.onDidChange((e) => { if (e.key !== PAIRING_KEY) void this.reloadKeys(); }),
@@ -226,7 +227,10 @@ export class Gateway implements vscode.Disposable {
         { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Opening the {0} tunnel…', provider) },
         () => openTunnel({ provider, ...options, env: process.env }),
       );
-      if (this.tunnel?.provider === 'tailscale') await this.context.globalState.update(FUNNEL_KEY, { publicPort: (this.tunnel as FunnelTunnel).publicPort, localPort: options.port, ownerPid: process.pid });
+      if (this.tunnel?.provider === 'tailscale') {
+        const route = { publicPort: (this.tunnel as FunnelTunnel).publicPort, localPort: options.port, ownerPid: process.pid };
+        await this.context.globalState.update(FUNNEL_KEY, route);
+      }
       if (this.tunnel && this.stateValue.kind === 'listening') this.setState({ ...this.stateValue, publicUrl: this.tunnel.publicUrl });
       this.log.info(`tunnel ${provider}: ${this.tunnel?.publicUrl}`);
     } catch (error) {

@@ -364,7 +364,9 @@ async function openTailscale(options: TunnelOptions): Promise<Tunnel> {
 }
 
 /** Turns off our `/` route on `publicPort` if it is still exactly ours; true when it was. */
-async function turnOffOurRoute(cli: ReturnType<typeof tailscaleCli>, host: string, publicPort: number, localPort: number): Promise<boolean> {
+type TailscaleCli = ReturnType<typeof tailscaleCli>;
+
+async function turnOffOurRoute(cli: TailscaleCli, host: string, publicPort: number, localPort: number): Promise<boolean> {
   const now = inspectPort(await cli.readServeConfig(), host, publicPort, localPort);
   if (now.state !== 'ours') return false; // already gone, or changed by someone else since: not ours any more
   // `tailscale funnel --https=<port> off` is what Tailscale prints and documents for turning a background
@@ -389,7 +391,9 @@ export interface LeftoverFunnel {
  * Removes a Funnel route left by an earlier session, if it is still exactly ours (`/` → 127.0.0.1:localPort,
  * Funnel on); anything else on that port, or any other port, is left alone. True when a route was removed.
  */
-export async function removeLeftoverFunnel(route: LeftoverFunnel, options: Pick<TunnelOptions, 'env' | 'command' | 'timeoutMs'> = {}): Promise<boolean> {
+export async function removeLeftoverFunnel(
+  route: LeftoverFunnel, options: Pick<TunnelOptions, 'env' | 'command' | 'timeoutMs'> = {},
+): Promise<boolean> {
   const cli = tailscaleCli(options);
   return turnOffOurRoute(cli, await tailscaleHost(cli), route.publicPort, route.localPort);
 }
@@ -495,7 +499,8 @@ async function openNgrok(options: TunnelOptions): Promise<Tunnel> {
   // Behind a watchdog, so the agent ends with the extension host even when that is killed; in its own process
   // group (POSIX), so stop() ends the watchdog, ngrok and anything it started in one signal.
   const detached = process.platform !== 'win32';
-  const child: ChildProcess = spawnTiedToParent(options.command || 'ngrok', ['http', String(port), '--log', 'stdout', '--log-format', 'json'], { env, detached });
+  const agentArgs = ['http', String(port), '--log', 'stdout', '--log-format', 'json'];
+  const child: ChildProcess = spawnTiedToParent(options.command || 'ngrok', agentArgs, { env, detached });
   const log = new NgrokLog();
   let stderrText = '';
   // Read for the agent's whole life: a full pipe would block ngrok's logging, and with it the tunnel.

@@ -196,5 +196,6 @@ export function inboxLine(m: InboundMessage, receivedAt: number, fallbackWhere: 
   const time = inboxTime.format(new Date(m.createAt || receivedAt));
   const where = m.conversationType === '1' ? directLabel : m.conversationTitle || fallbackWhere;
   // Everything but the time came over the network: plain text, never a link or an icon.
-  return `[${time}] ${plainText(where, 100)} · ${plainText(m.senderNick, 100)} (${plainText(senderUserId(m), 100)}): ${plainText(summarize(m), INBOX_TEXT_LIMIT)}`;
+  const who = `${plainText(m.senderNick, 100)} (${plainText(senderUserId(m), 100)})`;
+  return `[${time}] ${plainText(where, 100)} · ${who}: ${plainText(summarize(m), INBOX_TEXT_LIMIT)}`;
 }
