@@ -1,0 +1,174 @@
+// Every request to DingTalk goes where VS Code would send its own, and trusts what VS Code trusts.
+//
+// VS Code's extension host patches Node's `http`/`https` modules (and `net`, `tls`, global `fetch`, `WebSocket`)
+// with @vscode/proxy-agent: a request made through the patched `https.request` gets a PacProxyAgent whose
+// `resolver` applies http.proxy, http.noProxy, the environment, the system or PAC proxy (per URL, read live
+// from the settings) and, with http.systemCertificates, collects the operating system's certificates.
+// undici (our HTTP client) is not patched, so we ask that resolver for each URL and build undici's dispatcher
+// from its answer: the request object is made but never connects — the agent's `connect` is replaced before
+// agent-base calls it (on a later microtask) and only runs the resolver. See docs/network.md.
+//
+// `https`/`http` are imported by their bare names on purpose: the extension host hands the patched modules
+// only to `require('https')`/`require('http')`, not to `node:https`.
+import * as http from 'http';
+import * as https from 'https';
+import * as fs from 'node:fs';
+import * as tls from 'node:tls';
+import * as vscode from 'vscode';
+import type { Route } from './core/net/dispatcher';
+import { proxyFromResolverResult, proxyFromSettings } from './core/net/proxyRules';
+
+type ProxySupport = 'off' | 'on' | 'fallback' | 'override';
+
+/** What VS Code's resolver said for one URL. */
+interface VsCodeAnswer {
+  /** A PAC-style result: `DIRECT`, `PROXY host:port`, … */
+  result?: string;
+  /** The certificates VS Code adds for http.systemCertificates (when it adds them per request). */
+  additionalCa?: string[];
+}
+
+interface PacAgentLike {
+  resolver?: (req: unknown, opts: Record<string, unknown>, url: string) => Promise<string | undefined>;
+  connect?: (req: unknown, opts: Record<string, unknown>) => Promise<unknown>;
+}
+
+/**
+ * A `http.*` setting as the extension host reads it for its own requests: user and machine values, never a
+ * workspace's (a workspace must not be able to redirect messages or turn certificate checks off).
+ */
+function httpSetting<T>(key: string, fallback: T): T {
+  const inspected = vscode.workspace.getConfiguration('http').inspect<T>(key);
+  return inspected?.globalValue ?? inspected?.defaultValue ?? fallback;
+}
+
+const RESOLVE_TIMEOUT_MS = 10_000;
+
+/** True when the extension host patched this module (it keeps the originals on it). */
+function isPatched(module: typeof https | typeof http): boolean {
+  return '__vscodeOriginal' in module;
+}
+
+/** Asks the patched `https`/`http` module which proxy it would use for `url`; undefined when it cannot say. */
+export function askVsCode(url: URL): Promise<VsCodeAnswer | undefined> {
+  const module = url.protocol === 'https:' || url.protocol === 'wss:' ? https : http;
+  if (!isPatched(module)) return Promise.resolve(undefined);
+  const origin = `${url.protocol === 'wss:' ? 'https:' : url.protocol === 'ws:' ? 'http:' : url.protocol}//${url.host}/`;
+  return new Promise<VsCodeAnswer | undefined>((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), RESOLVE_TIMEOUT_MS);
+    const done = (answer: VsCodeAnswer | undefined) => {
+      clearTimeout(timer);
+      resolve(answer);
+    };
+    let req: http.ClientRequest;
+    try {
+      // A lookup that always fails: whatever happens, this request never reaches the network.
+      req = module.request(origin, { method: 'HEAD', lookup: (_host, _options, callback) => callback(new Error('resolve only'), '', 4) });
+    } catch {
+      done(undefined);
+      return;
+    }
+    req.on('error', () => undefined);
+    const agent = (req as unknown as { agent?: PacAgentLike }).agent;
+    const resolver = agent?.resolver;
+    if (!agent || typeof resolver !== 'function') {
+      req.destroy();
+      done(undefined);
+      return;
+    }
+    agent.connect = async (request, opts) => {
+      try {
+        const result = await resolver.call(agent, request, opts, origin);
+        const extra = opts._vscodeAdditionalCaCerts;
+        done({ result, additionalCa: Array.isArray(extra) ? extra.map(String) : undefined });
+      } catch {
+        done(undefined);
+      }
+      throw new Error('resolve only');
+    };
+    req.end();
+  });
+}
+
+/** The trusted roots, rebuilt only when what they are made of changes (dispatchers are cached by identity). */
+class TrustStore {
+  private cached?: { key: unknown[]; ca: readonly string[] };
+
+  roots(systemCertificates: boolean, vsCodeAdditional: string[] | undefined): readonly string[] {
+    const key = [systemCertificates, vsCodeAdditional?.length ?? -1, vsCodeAdditional?.[0]];
+    if (this.cached && this.cached.key.every((v, i) => v === key[i])) return this.cached.ca;
+    const system = systemCertificates ? vsCodeAdditional ?? systemRoots() : [];
+    const ca = [...new Set([...defaultRoots(), ...system])];
+    this.cached = { key, ca };
+    return ca;
+  }
+}
+
+const pemCertificates = (text: string) => text.split(/(?=-----BEGIN CERTIFICATE-----)/).filter((pem) => pem.includes('BEGIN CERTIFICATE'));
+
+type GetCa = (type: 'default' | 'system') => string[];
+const getCACertificates = (tls as unknown as { getCACertificates?: GetCa }).getCACertificates;
+
+/** Node's own roots: the bundled ones and NODE_EXTRA_CA_CERTS (what Node trusts when no `ca` is given). */
+function defaultRoots(): string[] {
+  if (getCACertificates) return getCACertificates('default');
+  const extraFile = process.env.NODE_EXTRA_CA_CERTS;
+  let extra: string[] = [];
+  try {
+    if (extraFile) extra = pemCertificates(fs.readFileSync(extraFile, 'utf8'));
+  } catch {
+    // Node itself warns about an unreadable NODE_EXTRA_CA_CERTS at start-up.
+  }
+  return [...tls.rootCertificates, ...extra];
+}
+
+/** The operating system's roots, as VS Code reads them with http.systemCertificatesNode. */
+function systemRoots(): string[] {
+  try {
+    if (getCACertificates) return getCACertificates('system');
+  } catch {
+    // Fall through to the Linux bundle.
+  }
+  for (const file of ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/ca-bundle.pem']) {
+    try {
+      return pemCertificates(fs.readFileSync(file, 'utf8'));
+    } catch {
+      // Next candidate.
+    }
+  }
+  return [];
+}
+
+const trust = new TrustStore();
+
+/**
+ * The route of a request to `url`, decided as VS Code decides for its own requests, read afresh each time:
+ * the proxy from VS Code's resolver (or, when the extension host is not patched, from http.proxy, http.noProxy
+ * and the environment by VS Code's rules), its credentials from the proxy URL or http.proxyAuthorization,
+ * the operating system's certificates plus NODE_EXTRA_CA_CERTS, and certificate checks unless the user set
+ * http.proxyStrictSSL to false.
+ */
+export async function vscodeRoute(url: URL): Promise<Route> {
+  const support = httpSetting<ProxySupport>('proxySupport', 'override');
+  const answer = await askVsCode(url);
+  let proxy: string | undefined;
+  if (answer) proxy = proxyFromResolverResult(answer.result);
+  else if (support !== 'off') {
+    const configured = httpSetting<string>('proxy', '') || undefined;
+    proxy = proxyFromSettings(url, { proxy: configured, noProxy: httpSetting<string[]>('noProxy', []), env: process.env });
+  }
+  const authorization = httpSetting<string | null>('proxyAuthorization', null);
+  return {
+    proxy,
+    proxyAuthorization: proxy && typeof authorization === 'string' && authorization ? authorization : undefined,
+    strictSSL: httpSetting<boolean>('proxyStrictSSL', true) !== false,
+    ca: trust.roots(httpSetting<boolean>('systemCertificates', true) !== false, answer?.additionalCa),
+  };
+}
+
+/** The dispatcher lookup for a client: VS Code's route for each URL, one undici dispatcher per route. */
+export async function vscodeDispatchers(connectTimeoutMs: number): Promise<(url: URL) => Promise<import('./core/undici').Dispatcher>> {
+  const { RoutedDispatchers } = await import('./core/net/dispatcher');
+  const dispatchers = new RoutedDispatchers(vscodeRoute, { connectTimeoutMs });
+  return (url) => dispatchers.dispatcherFor(url);
+}
