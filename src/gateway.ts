@@ -208,17 +208,17 @@ export class Gateway implements vscode.Disposable {
           if (state === 'connected') connected.add(app.robot.id);
           else connected.delete(app.robot.id);
           if (typeof state === 'object') this.log.warn(`stream ${app.robot.name}: ${state.error}`);
+          else if (state === 'reconnecting') this.log.info(`stream ${app.robot.name}: reconnecting`);
           if (this.stateValue.kind === 'stream') update();
         },
       });
       this.streams.push(client);
-      try {
-        await client.start();
-        this.log.info(`stream connected for ${app.robot.name}`);
-      } catch (error) {
+      // Not awaited: start() keeps trying through an outage (state 'reconnecting') and settles only once connected.
+      void client.start().then(() => this.log.info(`stream connected for ${app.robot.name}`), (error: unknown) => {
+        if ((error as { kind?: unknown }).kind === 'stopped') return;
         this.log.error(`stream for ${app.robot.name}: ${error instanceof Error ? error.message : String(error)}`);
         void vscode.window.showErrorMessage(vscode.l10n.t('Stream mode for "{0}" could not connect: {1}', app.robot.name, error instanceof Error ? error.message : String(error)));
-      }
+      });
     }
     await this.showState();
   }

@@ -16,6 +16,8 @@ import * as fs from 'node:fs';
 import * as tls from 'node:tls';
 import * as vscode from 'vscode';
 import type { Route } from './core/net/dispatcher';
+import type { Dispatcher } from './core/undici';
+import type { Log } from './log';
 import { proxyFromResolverResult, proxyFromSettings } from './core/net/proxyRules';
 
 type ProxySupport = 'off' | 'on' | 'fallback' | 'override';
@@ -167,8 +169,27 @@ export async function vscodeRoute(url: URL): Promise<Route> {
 }
 
 /** The dispatcher lookup for a client: VS Code's route for each URL, one undici dispatcher per route. */
-export async function vscodeDispatchers(connectTimeoutMs: number): Promise<(url: URL) => Promise<import('./core/undici').Dispatcher>> {
-  const { RoutedDispatchers } = await import('./core/net/dispatcher');
-  const dispatchers = new RoutedDispatchers(vscodeRoute, { connectTimeoutMs });
+export async function vscodeDispatchers(connectTimeoutMs: number, log: Log): Promise<(url: URL) => Promise<Dispatcher>> {
+  const { describeProxy, RoutedDispatchers } = await import('./core/net/dispatcher');
+  const lastWay = new Map<string, string>();
+  const dispatchers = new RoutedDispatchers(async (url) => {
+    const route = await vscodeRoute(url);
+    // Said once per host and change, so the log shows which way messages go (never the proxy's credentials).
+    const way = route.proxy ? `through the proxy ${describeProxy(route.proxy)}` : 'directly';
+    const checks = route.strictSSL ? '' : ', certificate checks off (http.proxyStrictSSL)';
+    if (lastWay.get(url.host) !== way + checks) log.info(`requests to ${url.hostname} go ${way}${checks}`);
+    lastWay.set(url.host, way + checks);
+    return route;
+  }, { connectTimeoutMs });
   return (url) => dispatchers.dispatcherFor(url);
+}
+
+const NETWORK_SETTINGS = ['http.proxy', 'http.noProxy', 'http.proxyAuthorization', 'http.proxyStrictSSL', 'http.proxySupport', 'http.systemCertificates'];
+
+/** Notes in the log when VS Code's network settings change (they apply to the next request, no reload needed). */
+export function watchNetworkSettings(log: Log): vscode.Disposable {
+  return vscode.workspace.onDidChangeConfiguration((event) => {
+    const changed = NETWORK_SETTINGS.filter((key) => event.affectsConfiguration(key));
+    if (changed.length > 0) log.info(`network settings changed (${changed.join(', ')}); the next request to DingTalk uses them`);
+  });
 }

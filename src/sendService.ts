@@ -81,7 +81,7 @@ export class SendService implements vscode.Disposable {
     if (!this.client) {
       const { RobotClient: Client } = await import('./core/client');
       const timeoutMs = vscode.workspace.getConfiguration('dingtalk').get<number>('send.timeoutSeconds', 10) * 1000;
-      this.client = new Client({ dispatcherFor: await vscodeDispatchers(timeoutMs), timeoutMs });
+      this.client = new Client({ dispatcherFor: await vscodeDispatchers(timeoutMs, this.log), timeoutMs });
     }
     return this.client;
   }

@@ -50,11 +50,23 @@ export interface StreamOptions {
   drainMs?: number;
   /** How many msgIds are remembered for deduplication. Default 2,000. */
   dedupeCapacity?: number;
+  /** The wall clock, compared with the timers to notice that the computer slept. Default Date.now. */
+  now?: () => number;
+  /** How often the wall clock is checked. Default 2 s. */
+  clockCheckMs?: number;
 }
 
-/** A failure to connect; `kind: 'auth'` when DingTalk refused the Client ID / Client Secret. */
+/** The wall clock ran this much further than the timers: the computer slept (or stalled), so the socket is likely dead. */
+const SLEEP_JUMP_MS = 5_000;
+
+/**
+ * A failure to connect; `kind: 'auth'` when DingTalk refused the Client ID / Client Secret, 'rateLimited' when it
+ * throttles connection requests (retried), 'config' for a gateway URL that is refused before any request.
+ */
+export type StreamErrorKind = 'auth' | 'rateLimited' | 'network' | 'protocol' | 'config' | 'stopped';
+
 export class StreamError extends Error {
-  constructor(message: string, readonly kind: 'auth' | 'network' | 'protocol' | 'stopped', readonly status?: number) {
+  constructor(message: string, readonly kind: StreamErrorKind, readonly status?: number) {
     super(message);
     this.name = 'StreamError';
   }
@@ -107,6 +119,18 @@ function localIp(): string | undefined {
   }
 }
 
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** Plain http: / ws: only to this computer (a local stand-in); anything else must be encrypted. */
+function isLoopback(url: URL): boolean {
+  return LOOPBACK_HOSTS.has(url.hostname);
+}
+
+/** DingTalk's throttling answers: 429, or a 403 whose code names a QPS / rate limit (Forbidden.AccessDenied.QpsLimitForApi). */
+function isRateLimit(status: number, code: string | undefined): boolean {
+  return status === 429 || (status === 403 && !!code && /qps|limit|throttl/i.test(code));
+}
+
 function positive(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value < 0) throw new RangeError(`${name} must be a non-negative number`);
@@ -136,6 +160,12 @@ export class StreamClient {
   private reconnectTimer?: NodeJS.Timeout;
   private connecting = false;
   private failures = 0;
+  /** start()'s promise, settled by the first connection (or an authentication refusal, or stop()). */
+  private startWaiter?: { resolve(): void; reject(error: StreamError): void };
+  private readonly now: () => number;
+  private readonly clockCheckMs: number;
+  private clockTimer?: NodeJS.Timeout;
+  private lastClockCheck = 0;
 
   constructor(private readonly options: StreamOptions) {
     if (!options.clientId || !options.clientSecret) throw new StreamError('Stream mode needs a Client ID and a Client Secret', 'auth');
@@ -149,6 +179,8 @@ export class StreamClient {
     this.connectTimeoutMs = positive(options.connectTimeoutMs, 15_000, 'connectTimeoutMs');
     this.drainMs = positive(options.drainMs, 15_000, 'drainMs');
     this.seen = new RecentIds(options.dedupeCapacity ?? 2_000);
+    this.now = options.now ?? Date.now;
+    this.clockCheckMs = positive(options.clockCheckMs, 2_000, 'clockCheckMs') || 2_000;
   }
 
   get state(): StreamState {
@@ -156,38 +188,41 @@ export class StreamClient {
   }
 
   /**
-   * Connects. Resolves once the first connection is open; rejects (and leaves the client stopped, state `{ error }`)
-   * when the first attempt fails — for refused credentials with a StreamError of kind 'auth'. After that, dropped
-   * connections are reopened with backoff until stop(). Calling start() again while started returns the same promise.
+   * Connects. Resolves once the first connection is open. A first attempt that fails for any reason but refused
+   * credentials (or a refused gateway URL) is retried with the usual backoff, shown as 'reconnecting'; refused
+   * credentials reject with a StreamError of kind 'auth' and leave the client stopped (state `{ error }`). After
+   * that, dropped connections are reopened with backoff until stop(). Calling start() again while started returns
+   * the same promise.
    */
   start(): Promise<void> {
     if (this.startPromise) return this.startPromise;
-    const epoch = ++this.epoch;
+    const refused = this.refuseGatewayUrl();
+    if (refused) {
+      this.stateValue = { error: refused.message };
+      this.emit(this.stateValue);
+      return Promise.reject(refused);
+    }
+    this.epoch++;
     this.running = true;
     this.failures = 0;
     this.abort = new AbortController();
     this.setState('connecting');
-    const promise = (async () => {
-      try {
-        const conn = await this.openConnection(epoch);
-        if (epoch !== this.epoch) {
-          conn.ws.terminate();
-          throw new StreamError('the Stream client was stopped before it connected', 'stopped');
-        }
-        this.adopt(conn);
-      } catch (error) {
-        if (epoch !== this.epoch) throw new StreamError('the Stream client was stopped before it connected', 'stopped');
-        const failure = error instanceof StreamError ? error : new StreamError(this.redact(describe(error)), 'network');
-        this.running = false;
-        this.startPromise = undefined;
-        this.abort = undefined;
-        this.stateValue = { error: failure.message };
-        this.emit(this.stateValue);
-        throw failure;
-      }
-    })();
-    this.startPromise = promise;
-    return promise;
+    this.startPromise = new Promise<void>((resolve, reject) => {
+      this.startWaiter = { resolve, reject };
+    });
+    this.watchClock();
+    void this.reconnect();
+    return this.startPromise;
+  }
+
+  /** `https:` always; `http:` only to this computer (a stand-in), so a setting cannot send the secret in clear. */
+  private refuseGatewayUrl(): StreamError | undefined {
+    const url = new URL(this.gatewayUrl);
+    if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url))) return undefined;
+    return new StreamError(
+      `The Stream gateway URL must be https: (http: only for this computer, e.g. a local stand-in); refused ${url.protocol}//${url.host}`,
+      'config',
+    );
   }
 
   /** Closes every connection and cancels every timer and request; resolves when the sockets are closed. */
@@ -195,9 +230,13 @@ export class StreamClient {
     this.epoch++;
     this.running = false;
     this.startPromise = undefined;
+    this.startWaiter?.reject(new StreamError('the Stream client was stopped before it connected', 'stopped'));
+    this.startWaiter = undefined;
     this.connecting = false;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
+    if (this.clockTimer) clearInterval(this.clockTimer);
+    this.clockTimer = undefined;
     this.abort?.abort();
     this.abort = undefined;
     const conns = [...(this.current ? [this.current] : []), ...this.pending, ...this.draining];
@@ -255,6 +294,10 @@ export class StreamClient {
     const code = isObject(json) && typeof json.code === 'string' ? json.code : undefined;
     const message = isObject(json) && typeof json.message === 'string' ? json.message : undefined;
     const detail = this.redact([code, message].filter(Boolean).join(': ').slice(0, 300));
+    if (isRateLimit(status, code)) {
+      const answer = `HTTP ${status}${detail ? `, ${detail}` : ''}`;
+      throw new StreamError(`DingTalk is rate limiting connection requests for this app (${answer}); retrying`, 'rateLimited', status);
+    }
     if ((status >= 400 && status < 500) || (status < 300 && code && !(isObject(json) && json.endpoint))) {
       throw new StreamError(
         `DingTalk refused the Client ID "${this.options.clientId}" and its Client Secret (HTTP ${status}${detail ? `, ${detail}` : ''}). ` +
@@ -276,7 +319,7 @@ export class StreamClient {
       throw new StreamError('DingTalk\'s Stream gateway answered with an endpoint that is not a URL', 'protocol', status);
     }
     const secureGateway = new URL(this.gatewayUrl).protocol === 'https:';
-    if (!(endpoint.protocol === 'wss:' || (endpoint.protocol === 'ws:' && !secureGateway))) {
+    if (!(endpoint.protocol === 'wss:' || (endpoint.protocol === 'ws:' && !secureGateway && isLoopback(endpoint)))) {
       throw new StreamError(`DingTalk's Stream gateway answered with an endpoint that is not ${secureGateway ? 'wss:' : 'ws(s):'} (${endpoint.protocol})`, 'protocol', status);
     }
     return { endpoint: json.endpoint, ticket: json.ticket };
@@ -319,6 +362,8 @@ export class StreamClient {
     if (conn.healthy) this.failures = 0;
     conn.keepalive = setInterval(() => this.keepalive(conn), this.pingIntervalMs);
     this.setState('connected');
+    this.startWaiter?.resolve();
+    this.startWaiter = undefined;
   }
 
   private keepalive(conn: Conn): void {
@@ -382,9 +427,53 @@ export class StreamClient {
     } catch (error) {
       if (epoch !== this.epoch || !this.running) return;
       this.connecting = false;
+      const failure = error instanceof StreamError ? error : new StreamError(this.redact(describe(error)), 'network');
+      // Refused credentials before the first connection will not change by trying again; later, they may
+      // be a passing fault of DingTalk's, so the connection keeps trying.
+      if (this.startWaiter && failure.kind === 'auth') return this.giveUp(failure);
       this.failures++;
-      this.report(error instanceof StreamError ? error.message : describe(error));
+      this.report(failure.message);
       this.scheduleReconnect();
+    }
+  }
+
+  private giveUp(failure: StreamError): void {
+    this.running = false;
+    this.startPromise = undefined;
+    this.abort = undefined;
+    if (this.clockTimer) clearInterval(this.clockTimer);
+    this.clockTimer = undefined;
+    this.startWaiter?.reject(failure);
+    this.startWaiter = undefined;
+    this.stateValue = { error: failure.message };
+    this.emit(this.stateValue);
+  }
+
+  // ---- sleep -----------------------------------------------------------------------------------------------
+
+  /** Timers stop while the computer sleeps, the wall clock does not: a jump means the socket is probably dead. */
+  private watchClock(): void {
+    if (this.clockTimer) clearInterval(this.clockTimer);
+    this.lastClockCheck = this.now();
+    this.clockTimer = setInterval(() => this.checkClock(), this.clockCheckMs);
+  }
+
+  private checkClock(): void {
+    const now = this.now();
+    const late = now - this.lastClockCheck - this.clockCheckMs;
+    this.lastClockCheck = now;
+    if (late < SLEEP_JUMP_MS || !this.running) return;
+    this.report(`the computer was asleep or stalled for about ${Math.round(late / 1000)} s; reconnecting now`);
+    this.failures = 0;
+    if (this.reconnectTimer) {
+      clearTimeout(this.reconnectTimer);
+      this.reconnectTimer = undefined;
+      this.scheduleReconnect(0);
+    } else if (this.current) {
+      // Closing it reconnects (onClose) at once rather than after the ping watchdog's 30 s.
+      const conn = this.current;
+      conn.healthy = true;
+      conn.ws.terminate();
     }
   }
 
@@ -485,22 +574,16 @@ export class StreamClient {
       this.report(`DingTalk sent a robot message that could not be read: ${parsed.reason}`);
       return;
     }
-    if (this.seen.seen(parsed.message.msgId)) {
-      done();
-      return;
-    }
-    let result: Promise<void> | void;
+    // Acknowledged as soon as it is read, before the handler (policy, a rate-limited pairing reply, the Inbox) runs:
+    // a slow handler must never make DingTalk deliver the message again.
+    done();
+    if (this.seen.seen(parsed.message.msgId)) return;
+    const failed = (error: unknown) => this.report(`handling message ${parsed.message.msgId} failed: ${describe(error)}`);
     try {
-      result = this.options.onMessage(parsed.message);
+      Promise.resolve(this.options.onMessage(parsed.message)).catch(failed);
     } catch (error) {
-      done();
-      this.report(`handling message ${parsed.message.msgId} failed: ${describe(error)}`);
-      return;
+      failed(error);
     }
-    Promise.resolve(result).then(done, (error: unknown) => {
-      done();
-      this.report(`handling message ${parsed.message.msgId} failed: ${describe(error)}`);
-    });
   }
 
   // ---- state -----------------------------------------------------------------------------------------------
