@@ -213,12 +213,13 @@ export class Gateway implements vscode.Disposable {
         },
       });
       this.streams.push(client);
-      // Not awaited: start() keeps trying through an outage (state 'reconnecting') and settles only once connected.
-      void client.start().then(() => this.log.info(`stream connected for ${app.robot.name}`), (error: unknown) => {
+      // start() keeps trying through an outage ('reconnecting') and settles once connected: wait for the first attempt only.
+      const started = client.start().then(() => this.log.info(`stream connected for ${app.robot.name}`), (error: unknown) => {
         if ((error as { kind?: unknown }).kind === 'stopped') return;
         this.log.error(`stream for ${app.robot.name}: ${error instanceof Error ? error.message : String(error)}`);
         void vscode.window.showErrorMessage(vscode.l10n.t('Stream mode for "{0}" could not connect: {1}', app.robot.name, error instanceof Error ? error.message : String(error)));
       });
+      await Promise.race([started, client.firstAttempt()]);
     }
     await this.showState();
   }

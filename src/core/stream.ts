@@ -162,6 +162,9 @@ export class StreamClient {
   private failures = 0;
   /** start()'s promise, settled by the first connection (or an authentication refusal, or stop()). */
   private startWaiter?: { resolve(): void; reject(error: StreamError): void };
+  /** Settles when the first attempt since start() has an outcome: connected, retrying, refused or stopped. */
+  private firstOutcome: Promise<void> = Promise.resolve();
+  private firstOutcomeDone?: () => void;
   private readonly now: () => number;
   private readonly clockCheckMs: number;
   private clockTimer?: NodeJS.Timeout;
@@ -210,9 +213,25 @@ export class StreamClient {
     this.startPromise = new Promise<void>((resolve, reject) => {
       this.startWaiter = { resolve, reject };
     });
+    this.firstOutcome = new Promise<void>((resolve) => {
+      this.firstOutcomeDone = resolve;
+    });
     this.watchClock();
     void this.reconnect();
     return this.startPromise;
+  }
+
+  /**
+   * Resolves once the first attempt after start() has an outcome — connected, failed and being retried
+   * ('reconnecting'), refused, or stopped — so a caller can report the state without waiting out an outage.
+   */
+  firstAttempt(): Promise<void> {
+    return this.firstOutcome;
+  }
+
+  private settleFirstAttempt(): void {
+    this.firstOutcomeDone?.();
+    this.firstOutcomeDone = undefined;
   }
 
   /** `https:` always; `http:` only to this computer (a stand-in), so a setting cannot send the secret in clear. */
@@ -232,6 +251,7 @@ export class StreamClient {
     this.startPromise = undefined;
     this.startWaiter?.reject(new StreamError('the Stream client was stopped before it connected', 'stopped'));
     this.startWaiter = undefined;
+    this.settleFirstAttempt();
     this.connecting = false;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
@@ -364,6 +384,7 @@ export class StreamClient {
     this.setState('connected');
     this.startWaiter?.resolve();
     this.startWaiter = undefined;
+    this.settleFirstAttempt();
   }
 
   private keepalive(conn: Conn): void {
@@ -434,6 +455,7 @@ export class StreamClient {
       this.failures++;
       this.report(failure.message);
       this.scheduleReconnect();
+      this.settleFirstAttempt();
     }
   }
 
@@ -447,6 +469,7 @@ export class StreamClient {
     this.startWaiter = undefined;
     this.stateValue = { error: failure.message };
     this.emit(this.stateValue);
+    this.settleFirstAttempt();
   }
 
   // ---- sleep -----------------------------------------------------------------------------------------------
