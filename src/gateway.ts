@@ -13,6 +13,7 @@ import type { Tunnel, TunnelOptions, TunnelProvider } from './core/tunnels';
 import { Inbox, InboxEntry } from './inbox';
 import type { Log } from './log';
 import { RobotConfig, RobotStore } from './robots';
+import { streamNetwork } from './network';
 import { problemText, SendService } from './sendService';
 import { formatTime } from './robotActions';
 
@@ -195,6 +196,7 @@ export class Gateway implements vscode.Disposable {
       return;
     }
     const gatewayUrl = vscode.workspace.getConfiguration('dingtalk').get<string>('gateway.streamUrl') || undefined;
+    const network = await streamNetwork(this.log);
     const connected = new Set<string>();
     const update = () => this.setState({ kind: 'stream', connected: connected.size, total: apps.length });
     update();
@@ -203,6 +205,7 @@ export class Gateway implements vscode.Disposable {
         clientId: app.clientId,
         clientSecret: app.clientSecret,
         gatewayUrl,
+        ...network,
         onMessage: (message) => this.receive(message, app.robot.id).then(() => undefined),
         onState: (state) => {
           if (state === 'connected') connected.add(app.robot.id);

@@ -193,3 +193,32 @@ export function watchNetworkSettings(log: Log): vscode.Disposable {
     if (changed.length > 0) log.info(`network settings changed (${changed.join(', ')}); the next request to DingTalk uses them`);
   });
 }
+
+/**
+ * Stream mode's network: `connections/open` through the same undici dispatchers as sends (VS Code's patched
+ * fetch would trust only VS Code's list, without NODE_EXTRA_CA_CERTS), and the WebSocket with the same trust.
+ * The WebSocket itself is opened by `ws` through the patched `https` module, so VS Code's resolver picks its proxy.
+ */
+export async function streamNetwork(log: Log): Promise<{
+  fetchImpl: typeof fetch;
+  tlsFor: (url: URL) => Promise<{ ca?: readonly string[]; rejectUnauthorized: boolean }>;
+}> {
+  const dispatcherFor = await vscodeDispatchers(15_000, log);
+  const { request } = await import('./core/undici');
+  const fetchImpl = (async (input: string | URL | Request, init?: RequestInit) => {
+    const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
+    const response = await request(url, {
+      method: (init?.method ?? 'GET') as 'POST',
+      headers: init?.headers as Record<string, string> | undefined,
+      body: init?.body as string | undefined,
+      signal: init?.signal ?? undefined,
+      dispatcher: await dispatcherFor(url),
+    });
+    return new Response(await response.body.text(), { status: response.statusCode });
+  }) as typeof fetch;
+  const tlsFor = async (url: URL) => {
+    const route = await vscodeRoute(new URL(url.href.replace(/^ws/, 'http')));
+    return { ca: route.ca, rejectUnauthorized: route.strictSSL };
+  };
+  return { fetchImpl, tlsFor };
+}

@@ -35,6 +35,8 @@ export interface StreamOptions {
   /** Delays before reconnect attempts, the last one repeating. Default DEFAULT_BACKOFF_MS. */
   backoffMs?: number[];
   fetchImpl?: typeof fetch;
+  /** The certificates and checks for the WebSocket to `url` (in the editor: VS Code's trust, as for sends). */
+  tlsFor?: (url: URL) => Promise<{ ca?: readonly string[]; rejectUnauthorized: boolean }>;
   /** `name-sdk-lang/version`, sent to DingTalk for diagnostics. */
   ua?: string;
   /** WebSocket ping interval (also how often the idle watchdog looks). Default 10 s. */
@@ -350,7 +352,14 @@ export class StreamClient {
     const { endpoint, ticket } = await this.requestTicket();
     if (epoch !== this.epoch) throw new StreamError('the Stream client was stopped before it connected', 'stopped');
     const url = `${endpoint}${endpoint.includes('?') ? '&' : '?'}ticket=${encodeURIComponent(ticket)}`;
-    const ws = new WebSocket(url, { handshakeTimeout: this.connectTimeoutMs, maxPayload: 4 * 1024 * 1024, perMessageDeflate: false });
+    const tls = await this.options.tlsFor?.(new URL(endpoint));
+    if (epoch !== this.epoch) throw new StreamError('the Stream client was stopped before it connected', 'stopped');
+    const ws = new WebSocket(url, {
+      handshakeTimeout: this.connectTimeoutMs,
+      maxPayload: 4 * 1024 * 1024,
+      perMessageDeflate: false,
+      ...(tls ? { rejectUnauthorized: tls.rejectUnauthorized, ...(tls.ca ? { ca: [...tls.ca] } : {}) } : {}),
+    });
     const conn: Conn = { ws, epoch, healthy: false };
     this.pending.add(conn);
     ws.on('message', (data: WebSocket.RawData) => {

@@ -11,7 +11,7 @@ import { waitUntil } from '../support/codeServer';
 import { startDingTalkStandIn, StandIn } from '../support/dingtalkStandIn';
 import { addRobotInView } from '../support/dingtalkUi';
 import { Proxy, startTinyproxy } from '../support/proxy';
-import { updateSettings } from '../support/settings';
+import { updateMachineSettings } from '../support/settings';
 import { createTestCa, TestCa } from '../support/testCa';
 import { InterceptingProxy, startInterceptingProxy } from '../support/tlsProxy';
 import { openSession, Session, withScreenshotOnFailure, Workbench } from '../support/workbench';
@@ -41,11 +41,18 @@ function dingtalkLog(): string {
 async function changeSettings(values: Record<string, unknown>): Promise<void> {
   const count = () => dingtalkLog().split('network settings changed').length;
   const before = count();
-  updateSettings(session.server, values);
+  updateMachineSettings(session.server, values);
   await waitUntil(() => count() > before, 20_000, 'the extension host to see the settings change');
 }
 
 /** Sends with the only robot (no robot to pick). */
+/** The toast about `robot`; on a timeout, the DingTalk log says what happened instead. */
+async function notSentToast(robot: string) {
+  return wb.notification(new RegExp(`Not sent to ${robot}`)).catch((error: Error) => {
+    throw new Error(`${error.message}\nDingTalk log:\n${dingtalkLog().slice(-3000)}`);
+  });
+}
+
 async function send(text: string): Promise<void> {
   await wb.runCommand('DingTalk: Send Message');
   await wb.answerInputBox(text, 'Corp');
@@ -108,7 +115,7 @@ describe('behind a proxy', () => {
     await withScreenshotOnFailure(wb, t.name, async () => {
       await changeSettings({ 'http.proxy': withCredentials(tinyproxy.url, PROXY_USER.user, 'wrong-password') });
       await send('with the wrong proxy password');
-      const toast = await wb.notification(/Not sent to Corp/);
+      const toast = await notSentToast('Corp');
       const text = await toast.innerText();
       assert.match(text, new RegExp(`The proxy ${host(tinyproxy.url).replace(/\./g, '\\.')} asks for credentials \\(HTTP 407\\)`));
       assert.doesNotMatch(text, /wrong-password|proxy-pass-e2e/);
@@ -121,7 +128,7 @@ describe('behind a proxy', () => {
       const connectsBefore = untrusted.connects.length;
       await changeSettings({ 'http.proxy': untrusted.url });
       await send('past an unknown inspector');
-      const toast = await wb.notification(/Not sent to Corp/);
+      const toast = await notSentToast('Corp');
       const text = await toast.innerText();
       assert.match(text, new RegExp(`Through the proxy ${host(untrusted.url).replace(/\./g, '\\.')}, DingTalk's certificate is not signed`));
       assert.match(text, /trust its root certificate/);

@@ -33,6 +33,8 @@ export interface StreamStandInOptions {
   ackTimeoutMs?: number;
   /** After a `disconnect` notice DingTalk closes the socket about 10 s later. Default 10 s. */
   disconnectGraceMs?: number;
+  /** The WebSocket endpoint handed out with tickets (e.g. DingTalk's wss: host, reached through a test proxy). */
+  endpoint?: string;
 }
 
 export interface OpenRequest {
@@ -185,7 +187,7 @@ export async function startStreamStandIn(options: StreamStandInOptions): Promise
       tickets.push({ ticket, clientId: app.clientId, expiresAt: Date.now() + ticketTtlMs, used: false });
       record.ticket = ticket;
       const { port } = server.address() as AddressInfo;
-      reply(200, { endpoint: `ws://127.0.0.1:${port}${CONNECT_PATH}`, ticket });
+      reply(200, { endpoint: options.endpoint ?? `ws://127.0.0.1:${port}${CONNECT_PATH}`, ticket });
     });
   });
 
