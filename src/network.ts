@@ -12,6 +12,7 @@
 // only to `require('https')`/`require('http')`, not to `node:https`.
 import * as http from 'http';
 import * as https from 'https';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as tls from 'node:tls';
 import * as vscode from 'vscode';
@@ -151,6 +152,11 @@ const trust = new TrustStore();
  * http.proxyStrictSSL to false.
  */
 export async function vscodeRoute(url: URL): Promise<Route> {
+  return (await decideRoute(url)).route;
+}
+
+/** The route, and who chose the proxy: VS Code's resolver, or its rules applied here from the settings. */
+async function decideRoute(url: URL): Promise<{ route: Route; by: 'VS Code' | 'settings' }> {
   const support = httpSetting<ProxySupport>('proxySupport', 'override');
   const answer = await askVsCode(url);
   let proxy: string | undefined;
@@ -160,12 +166,28 @@ export async function vscodeRoute(url: URL): Promise<Route> {
     proxy = proxyFromSettings(url, { proxy: configured, noProxy: httpSetting<string[]>('noProxy', []), env: process.env });
   }
   const authorization = httpSetting<string | null>('proxyAuthorization', null);
-  return {
+  const route: Route = {
     proxy,
     proxyAuthorization: proxy && typeof authorization === 'string' && authorization ? authorization : undefined,
     strictSSL: httpSetting<boolean>('proxyStrictSSL', true) !== false,
     ca: trust.roots(httpSetting<boolean>('systemCertificates', true) !== false, answer?.additionalCa),
   };
+  return { route, by: answer ? 'VS Code' : 'settings' };
+}
+
+/** Whether a proxy route carries credentials, and a fingerprint telling when they change (never the credentials). */
+function credentialsNote(route: Route): { text: string; fingerprint: string } {
+  let user = '';
+  try {
+    const url = new URL(route.proxy ?? '');
+    user = url.username || url.password ? `${url.username}:${url.password}` : '';
+  } catch {
+    // No proxy, or not a URL: no credentials in it.
+  }
+  const secret = `${user}\n${route.proxyAuthorization ?? ''}`;
+  const fingerprint = createHash('sha256').update(secret).digest('hex').slice(0, 12);
+  const from = [user ? 'the proxy URL' : '', route.proxyAuthorization ? 'http.proxyAuthorization' : ''].filter(Boolean).join(' and ');
+  return { text: from ? `, credentials from ${from}` : '', fingerprint };
 }
 
 /** The dispatcher lookup for a client: VS Code's route for each URL, one undici dispatcher per route. */
@@ -173,12 +195,14 @@ export async function vscodeDispatchers(connectTimeoutMs: number, log: Log): Pro
   const { describeProxy, RoutedDispatchers } = await import('./core/net/dispatcher');
   const lastWay = new Map<string, string>();
   const dispatchers = new RoutedDispatchers(async (url) => {
-    const route = await vscodeRoute(url);
+    const { route, by } = await decideRoute(url);
     // Said once per host and change, so the log shows which way messages go (never the proxy's credentials).
     const way = route.proxy ? `through the proxy ${describeProxy(route.proxy)}` : 'directly';
+    const credentials = route.proxy ? credentialsNote(route) : { text: '', fingerprint: '' };
     const checks = route.strictSSL ? '' : ', certificate checks off (http.proxyStrictSSL)';
-    if (lastWay.get(url.host) !== way + checks) log.info(`requests to ${url.hostname} go ${way}${checks}`);
-    lastWay.set(url.host, way + checks);
+    const line = `requests to ${url.hostname} go ${way}${credentials.text}${checks} (decided by ${by})`;
+    if (lastWay.get(url.host) !== line + credentials.fingerprint) log.info(line);
+    lastWay.set(url.host, line + credentials.fingerprint);
     return route;
   }, { connectTimeoutMs });
   return (url) => dispatchers.dispatcherFor(url);

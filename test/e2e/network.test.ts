@@ -11,7 +11,7 @@ import { waitUntil } from '../support/codeServer';
 import { startDingTalkStandIn, StandIn } from '../support/dingtalkStandIn';
 import { addRobotInView } from '../support/dingtalkUi';
 import { Proxy, startTinyproxy } from '../support/proxy';
-import { updateMachineSettings } from '../support/settings';
+import { updateSettings } from '../support/settings';
 import { createTestCa, TestCa } from '../support/testCa';
 import { InterceptingProxy, startInterceptingProxy } from '../support/tlsProxy';
 import { openSession, Session, withScreenshotOnFailure, Workbench } from '../support/workbench';
@@ -41,7 +41,7 @@ function dingtalkLog(): string {
 async function changeSettings(values: Record<string, unknown>): Promise<void> {
   const count = () => dingtalkLog().split('network settings changed').length;
   const before = count();
-  updateMachineSettings(session.server, values);
+  updateSettings(session.server, values);
   await waitUntil(() => count() > before, 20_000, 'the extension host to see the settings change');
 }
 
