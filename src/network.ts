@@ -208,7 +208,9 @@ export async function vscodeDispatchers(connectTimeoutMs: number, log: Log): Pro
   return (url) => dispatchers.dispatcherFor(url);
 }
 
-const NETWORK_SETTINGS = ['http.proxy', 'http.noProxy', 'http.proxyAuthorization', 'http.proxyStrictSSL', 'http.proxySupport', 'http.systemCertificates'];
+const NETWORK_SETTINGS = [
+  'http.proxy', 'http.noProxy', 'http.proxyAuthorization', 'http.proxyStrictSSL', 'http.proxySupport', 'http.systemCertificates',
+];
 
 /** Notes in the log when VS Code's network settings change (they apply to the next request, no reload needed). */
 export function watchNetworkSettings(log: Log): vscode.Disposable {

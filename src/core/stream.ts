@@ -8,13 +8,17 @@
 // System topics: `ping` (answered with the same headers and data) and `disconnect` (DingTalk closes the socket
 // about 10 s later; we open a fresh connection at once and let the old one drain).
 // Robot messages arrive on TOPIC_ROBOT and are validated with the same parser as the HTTP callback.
-import { networkInterfaces } from 'node:os';
 import WebSocket from 'ws';
 import { parseCallback, type InboundMessage } from './gateway/callback';
 import { RecentIds } from './gateway/dedupe';
+import { StreamError } from './inbound/stream/errors';
+import { describe, isLoopback, isObject, requestTicket, TOPIC_ROBOT } from './inbound/stream/ticket';
+import { WallClockWatch } from './inbound/stream/wallClock';
+
+export { StreamError, type StreamErrorKind } from './inbound/stream/errors';
+export { TOPIC_ROBOT } from './inbound/stream/ticket';
 
 export const DEFAULT_GATEWAY_URL = 'https://api.dingtalk.com/v1.0/gateway/connections/open';
-export const TOPIC_ROBOT = '/v1.0/im/bot/messages/get';
 export const DEFAULT_BACKOFF_MS: readonly number[] = [1000, 2000, 5000, 10000, 30000];
 const DEFAULT_UA = 'dingtalk-vscode-stream/0.1.0';
 
@@ -58,22 +62,6 @@ export interface StreamOptions {
   clockCheckMs?: number;
 }
 
-/** The wall clock ran this much further than the timers: the computer slept (or stalled), so the socket is likely dead. */
-const SLEEP_JUMP_MS = 5_000;
-
-/**
- * A failure to connect; `kind: 'auth'` when DingTalk refused the Client ID / Client Secret, 'rateLimited' when it
- * throttles connection requests (retried), 'config' for a gateway URL that is refused before any request.
- */
-export type StreamErrorKind = 'auth' | 'rateLimited' | 'network' | 'protocol' | 'config' | 'stopped';
-
-export class StreamError extends Error {
-  constructor(message: string, readonly kind: StreamErrorKind, readonly status?: number) {
-    super(message);
-    this.name = 'StreamError';
-  }
-}
-
 interface Frame {
   specVersion?: string;
   type?: string;
@@ -91,46 +79,6 @@ interface Conn {
   keepalive?: NodeJS.Timeout;
   drain?: NodeJS.Timeout;
   lastError?: Error;
-}
-
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = (error as { cause?: unknown }).cause;
-  if (cause instanceof Error) {
-    const code = (cause as { code?: unknown }).code;
-    return `${error.message} (${typeof code === 'string' ? code : cause.message})`;
-  }
-  return error.message;
-}
-
-function localIp(): string | undefined {
-  try {
-    const addresses = Object.values(networkInterfaces())
-      .flat()
-      .filter((a) => a !== undefined && a.family === 'IPv4' && !a.internal)
-      .map((a) => a!.address);
-    return addresses.length > 0 ? addresses.join(',') : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
-/** Plain http: / ws: only to this computer (a local stand-in); anything else must be encrypted. */
-function isLoopback(url: URL): boolean {
-  return LOOPBACK_HOSTS.has(url.hostname);
-}
-
-/** DingTalk's throttling answers: 429, or a 403 whose code names a QPS / rate limit (Forbidden.AccessDenied.QpsLimitForApi). */
-function isRateLimit(status: number, code: string | undefined): boolean {
-  return status === 429 || (status === 403 && !!code && /qps|limit|throttl/i.test(code));
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {
@@ -167,10 +115,8 @@ export class StreamClient {
   /** Settles when the first attempt since start() has an outcome: connected, retrying, refused or stopped. */
   private firstOutcome: Promise<void> = Promise.resolve();
   private firstOutcomeDone?: () => void;
-  private readonly now: () => number;
-  private readonly clockCheckMs: number;
-  private clockTimer?: NodeJS.Timeout;
-  private lastClockCheck = 0;
+  /** A jump of the wall clock means the computer slept: the socket is probably dead. */
+  private readonly clock: WallClockWatch;
 
   constructor(private readonly options: StreamOptions) {
     if (!options.clientId || !options.clientSecret) throw new StreamError('Stream mode needs a Client ID and a Client Secret', 'auth');
@@ -184,8 +130,8 @@ export class StreamClient {
     this.connectTimeoutMs = positive(options.connectTimeoutMs, 15_000, 'connectTimeoutMs');
     this.drainMs = positive(options.drainMs, 15_000, 'drainMs');
     this.seen = new RecentIds(options.dedupeCapacity ?? 2_000);
-    this.now = options.now ?? Date.now;
-    this.clockCheckMs = positive(options.clockCheckMs, 2_000, 'clockCheckMs') || 2_000;
+    const clockCheckMs = positive(options.clockCheckMs, 2_000, 'clockCheckMs') || 2_000;
+    this.clock = new WallClockWatch(options.now ?? Date.now, clockCheckMs, (late) => this.onWake(late));
   }
 
   get state(): StreamState {
@@ -218,7 +164,7 @@ export class StreamClient {
     this.firstOutcome = new Promise<void>((resolve) => {
       this.firstOutcomeDone = resolve;
     });
-    this.watchClock();
+    this.clock.start();
     void this.reconnect();
     return this.startPromise;
   }
@@ -257,8 +203,7 @@ export class StreamClient {
     this.connecting = false;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
-    if (this.clockTimer) clearInterval(this.clockTimer);
-    this.clockTimer = undefined;
+    this.clock.stop();
     this.abort?.abort();
     this.abort = undefined;
     const conns = [...(this.current ? [this.current] : []), ...this.pending, ...this.draining];
@@ -276,75 +221,18 @@ export class StreamClient {
     return secret ? text.split(secret).join('***') : text;
   }
 
-  private async requestTicket(): Promise<{ endpoint: string; ticket: string }> {
-    const body = {
-      clientId: this.options.clientId,
-      clientSecret: this.options.clientSecret,
-      subscriptions: [{ type: 'CALLBACK', topic: TOPIC_ROBOT }],
+  private requestTicket(): Promise<{ endpoint: string; ticket: string }> {
+    const { clientId, clientSecret } = this.options;
+    return requestTicket({
+      gatewayUrl: this.gatewayUrl,
+      clientId,
+      clientSecret,
       ua: this.options.ua || DEFAULT_UA,
-      localIp: localIp(),
-    };
-    const stopped = this.abort;
-    const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(), this.connectTimeoutMs);
-    const signal = stopped ? AbortSignal.any([stopped.signal, timeout.signal]) : timeout.signal;
-    let status: number;
-    let text: string;
-    try {
-      // Without Accept: application/json the gateway answers in XML (noted in the SDK).
-      const response = await this.fetchImpl(this.gatewayUrl, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-        body: JSON.stringify(body),
-        signal,
-      });
-      status = response.status;
-      text = await response.text();
-    } catch (error) {
-      if (stopped?.signal.aborted || !this.running) throw new StreamError('the Stream client was stopped before it connected', 'stopped');
-      if (timeout.signal.aborted) throw new StreamError(`DingTalk's Stream gateway did not answer within ${this.connectTimeoutMs} ms`, 'network');
-      throw new StreamError(this.redact(`could not reach DingTalk's Stream gateway: ${describe(error)}`), 'network');
-    } finally {
-      clearTimeout(timer);
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    const code = isObject(json) && typeof json.code === 'string' ? json.code : undefined;
-    const message = isObject(json) && typeof json.message === 'string' ? json.message : undefined;
-    const detail = this.redact([code, message].filter(Boolean).join(': ').slice(0, 300));
-    if (isRateLimit(status, code)) {
-      const answer = `HTTP ${status}${detail ? `, ${detail}` : ''}`;
-      throw new StreamError(`DingTalk is rate limiting connection requests for this app (${answer}); retrying`, 'rateLimited', status);
-    }
-    if ((status >= 400 && status < 500) || (status < 300 && code && !(isObject(json) && json.endpoint))) {
-      throw new StreamError(
-        `DingTalk refused the Client ID "${this.options.clientId}" and its Client Secret (HTTP ${status}${detail ? `, ${detail}` : ''}). ` +
-          'Check both in the DingTalk developer console, and that the app is published with its robot in Stream mode.',
-        'auth',
-        status,
-      );
-    }
-    if (status < 200 || status >= 300) {
-      throw new StreamError(`DingTalk's Stream gateway answered HTTP ${status}${detail ? ` (${detail})` : ''}`, 'network', status);
-    }
-    if (!isObject(json) || typeof json.endpoint !== 'string' || !json.endpoint || typeof json.ticket !== 'string' || !json.ticket) {
-      throw new StreamError('DingTalk\'s Stream gateway answered without an endpoint and a ticket', 'protocol', status);
-    }
-    let endpoint: URL;
-    try {
-      endpoint = new URL(json.endpoint);
-    } catch {
-      throw new StreamError('DingTalk\'s Stream gateway answered with an endpoint that is not a URL', 'protocol', status);
-    }
-    const secureGateway = new URL(this.gatewayUrl).protocol === 'https:';
-    if (!(endpoint.protocol === 'wss:' || (endpoint.protocol === 'ws:' && !secureGateway && isLoopback(endpoint)))) {
-      throw new StreamError(`DingTalk's Stream gateway answered with an endpoint that is not ${secureGateway ? 'wss:' : 'ws(s):'} (${endpoint.protocol})`, 'protocol', status);
-    }
-    return { endpoint: json.endpoint, ticket: json.ticket };
+      fetchImpl: this.fetchImpl,
+      timeoutMs: this.connectTimeoutMs,
+      stopped: this.abort?.signal,
+      redact: (text) => this.redact(text),
+    });
   }
 
   /** Asks for a fresh ticket and opens a WebSocket with it; resolves once the socket is open. */
@@ -472,8 +360,7 @@ export class StreamClient {
     this.running = false;
     this.startPromise = undefined;
     this.abort = undefined;
-    if (this.clockTimer) clearInterval(this.clockTimer);
-    this.clockTimer = undefined;
+    this.clock.stop();
     this.startWaiter?.reject(failure);
     this.startWaiter = undefined;
     this.stateValue = { error: failure.message };
@@ -483,18 +370,9 @@ export class StreamClient {
 
   // ---- sleep -----------------------------------------------------------------------------------------------
 
-  /** Timers stop while the computer sleeps, the wall clock does not: a jump means the socket is probably dead. */
-  private watchClock(): void {
-    if (this.clockTimer) clearInterval(this.clockTimer);
-    this.lastClockCheck = this.now();
-    this.clockTimer = setInterval(() => this.checkClock(), this.clockCheckMs);
-  }
-
-  private checkClock(): void {
-    const now = this.now();
-    const late = now - this.lastClockCheck - this.clockCheckMs;
-    this.lastClockCheck = now;
-    if (late < SLEEP_JUMP_MS || !this.running) return;
+  /** After a sleep: reconnect now, rather than after the backoff or the ping watchdog's 30 s. */
+  private onWake(late: number): void {
+    if (!this.running) return;
     this.report(`the computer was asleep or stalled for about ${Math.round(late / 1000)} s; reconnecting now`);
     this.failures = 0;
     if (this.reconnectTimer) {
