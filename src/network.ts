@@ -4,9 +4,11 @@
 // with @vscode/proxy-agent: a request made through the patched `https.request` gets a PacProxyAgent whose
 // `resolver` applies http.proxy, http.noProxy, the environment, the system or PAC proxy (per URL, read live
 // from the settings) and, with http.systemCertificates, collects the operating system's certificates.
-// undici (our HTTP client) is not patched, so we ask that resolver for each URL and build undici's dispatcher
-// from its answer: the request object is made but never connects — the agent's `connect` is replaced before
-// agent-base calls it (on a later microtask) and only runs the resolver. See docs/network.md.
+// undici (our HTTP client) is not patched. For each URL we apply VS Code's order from the settings as they are
+// now (loopback, http.noProxy / NO_PROXY, http.proxy, HTTPS_PROXY) and ask that resolver for the rest (the
+// system or PAC proxy) and for its certificates: the request object is made but never connects — the agent's
+// `connect` is replaced before agent-base calls it (on a later microtask) and only runs the resolver. Then
+// undici's dispatcher is built from the answer. See docs/network.md.
 //
 // `https`/`http` are imported by their bare names on purpose: the extension host hands the patched modules
 // only to `require('https')`/`require('http')`, not to `node:https`.
@@ -19,7 +21,7 @@ import * as vscode from 'vscode';
 import type { Route } from './core/net/dispatcher';
 import type { Dispatcher } from './core/undici';
 import type { Log } from './log';
-import { proxyFromResolverResult, proxyFromSettings } from './core/net/proxyRules';
+import { decideFromSettings, proxyFromResolverResult } from './core/net/proxyRules';
 
 type ProxySupport = 'off' | 'on' | 'fallback' | 'override';
 
@@ -155,16 +157,20 @@ export async function vscodeRoute(url: URL): Promise<Route> {
   return (await decideRoute(url)).route;
 }
 
-/** The route, and who chose the proxy: VS Code's resolver, or its rules applied here from the settings. */
-async function decideRoute(url: URL): Promise<{ route: Route; by: 'VS Code' | 'settings' }> {
+/**
+ * The route, and who chose the proxy. VS Code's order is applied here from the settings as they are now
+ * (loopback, http.noProxy / NO_PROXY, http.proxy, HTTPS_PROXY): in code-server 4.139 the extension host's
+ * resolver kept answering with the http.proxy it started with after the setting changed, and a change must
+ * apply to the next message. What the settings leave open (the system or PAC proxy) is VS Code's resolver's.
+ */
+async function decideRoute(url: URL): Promise<{ route: Route; by: 'settings' | 'VS Code' | 'VS Code (unavailable)' }> {
   const support = httpSetting<ProxySupport>('proxySupport', 'override');
+  const settings = { proxy: httpSetting<string>('proxy', '') || undefined, noProxy: httpSetting<string[]>('noProxy', []), env: process.env };
+  const decided = support === 'off' ? {} : decideFromSettings(url, settings);
+  // The certificates VS Code adds come back with its resolver's answer, so it is asked in every case.
   const answer = await askVsCode(url);
-  let proxy: string | undefined;
-  if (answer) proxy = proxyFromResolverResult(answer.result);
-  else if (support !== 'off') {
-    const configured = httpSetting<string>('proxy', '') || undefined;
-    proxy = proxyFromSettings(url, { proxy: configured, noProxy: httpSetting<string[]>('noProxy', []), env: process.env });
-  }
+  const proxy = decided ? decided.proxy : proxyFromResolverResult(answer?.result);
+  const by = decided ? 'settings' : answer ? 'VS Code' : 'VS Code (unavailable)';
   const authorization = httpSetting<string | null>('proxyAuthorization', null);
   const route: Route = {
     proxy,
@@ -172,7 +178,7 @@ async function decideRoute(url: URL): Promise<{ route: Route; by: 'VS Code' | 's
     strictSSL: httpSetting<boolean>('proxyStrictSSL', true) !== false,
     ca: trust.roots(httpSetting<boolean>('systemCertificates', true) !== false, answer?.additionalCa),
   };
-  return { route, by: answer ? 'VS Code' : 'settings' };
+  return { route, by };
 }
 
 /** Whether a proxy route carries credentials, and a fingerprint telling when they change (never the credentials). */

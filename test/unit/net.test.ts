@@ -8,7 +8,7 @@ import * as tls from 'node:tls';
 import { RobotClient } from '../../src/core/client';
 import { textMessage } from '../../src/core/messages';
 import { describeProxy, Route, RoutedDispatchers } from '../../src/core/net/dispatcher';
-import { proxyFromResolverResult, proxyFromSettings } from '../../src/core/net/proxyRules';
+import { decideFromSettings, proxyFromResolverResult, proxyFromSettings } from '../../src/core/net/proxyRules';
 import { startDingTalkStandIn } from '../support/dingtalkStandIn';
 import { createTestCa } from '../support/testCa';
 import { startInterceptingProxy } from '../support/tlsProxy';
@@ -32,6 +32,14 @@ test('proxy rules are VS Code\'s: loopback direct, http.noProxy over NO_PROXY, h
   assert.equal(proxyFromSettings(url('https://oapi.dingtalk.com/'), { proxy: 'http://p:1', noProxy: ['*'], env }), undefined);
   assert.equal(proxyFromSettings(url('https://notdingtalk.com/'), { proxy: 'http://p:1', noProxy: ['dingtalk.com'], env: {} }), 'http://p:1');
   assert.equal(proxyFromSettings(url('https://oapi.dingtalk.com/'), { proxy: 'ftp://p:1', env: {} }), undefined, 'not a proxy URL');
+});
+
+test('what the settings leave open is the system proxy\'s to decide (VS Code\'s resolver)', () => {
+  const url = new URL('https://oapi.dingtalk.com/robot/send');
+  assert.equal(decideFromSettings(url, { env: {} }), undefined, 'nothing configured: ask the system / PAC');
+  assert.deepEqual(decideFromSettings(url, { noProxy: ['dingtalk.com'], env: {} }), {}, 'bypassed: direct, the system is not asked');
+  assert.deepEqual(decideFromSettings(new URL('http://127.0.0.1:9/'), { env: {} }), {}, 'loopback: direct');
+  assert.deepEqual(decideFromSettings(url, { proxy: 'http://p:1', env: {} }), { proxy: 'http://p:1' });
 });
 
 test('VS Code\'s PAC-style answers become proxy URLs; the first entry wins', () => {

@@ -1,7 +1,6 @@
-// VS Code's proxy decision for one URL, as @vscode/proxy-agent's resolver makes it (`useProxySettings`), for
-// when the editor's resolver cannot be asked (its patch is missing or turned off). The order is VS Code's:
-// loopback is always direct; `http.noProxy` if it names anything, else NO_PROXY; then `http.proxy`; then
-// HTTPS_PROXY / HTTP_PROXY. The system or PAC proxy is only known to VS Code itself.
+// VS Code's proxy decision for one URL, as @vscode/proxy-agent's resolver makes it (`useProxySettings`), in
+// VS Code's order: loopback is always direct; `http.noProxy` if it names anything, else NO_PROXY; then
+// `http.proxy`; then HTTPS_PROXY / HTTP_PROXY; only then the system or PAC proxy, which only VS Code knows.
 
 export interface ProxySettings {
   /** `http.proxy`. */
@@ -34,17 +33,26 @@ function proxyUrl(value: string | undefined): string | undefined {
   return ['http', 'https', 'socks', 'socks4', 'socks4a', 'socks5', 'socks5h'].includes(scheme) ? trimmed : undefined;
 }
 
-/** The proxy for `url`, or undefined for a direct connection. */
-export function proxyFromSettings(url: URL, settings: ProxySettings): string | undefined {
+/**
+ * What the settings and the environment decide for `url`: `{ proxy }` (undefined for direct), or undefined when
+ * they decide nothing and the system or PAC proxy is asked.
+ */
+export function decideFromSettings(url: URL, settings: ProxySettings): { proxy?: string } | undefined {
   const hostname = url.hostname;
-  if (LOOPBACK.has(hostname)) return undefined;
+  if (LOOPBACK.has(hostname)) return {};
   const port = url.port || (url.protocol === 'https:' || url.protocol === 'wss:' ? '443' : '80');
   const noProxy = settings.noProxy ?? [];
   const env = settings.env;
   if (noProxy.length > 0 ? bypasses(noProxy, hostname, port) : bypasses((env.no_proxy || env.NO_PROXY || '').split(','), hostname, port)) {
-    return undefined;
+    return {};
   }
-  return proxyUrl(settings.proxy) ?? proxyUrl(env.https_proxy || env.HTTPS_PROXY || env.http_proxy || env.HTTP_PROXY);
+  const proxy = proxyUrl(settings.proxy) ?? proxyUrl(env.https_proxy || env.HTTPS_PROXY || env.http_proxy || env.HTTP_PROXY);
+  return proxy ? { proxy } : undefined;
+}
+
+/** The proxy for `url` from the settings and the environment alone, or undefined for a direct connection. */
+export function proxyFromSettings(url: URL, settings: ProxySettings): string | undefined {
+  return decideFromSettings(url, settings)?.proxy;
 }
 
 /**
