@@ -23,6 +23,15 @@ import type { Dispatcher } from './core/undici';
 import type { Log } from './log';
 import { decideFromSettings, proxyFromResolverResult } from './core/net/proxyRules';
 
+/** host:port of a proxy URL, never its credentials. */
+function describeProxyUrl(proxy: string): string {
+  try {
+    return new URL(proxy).host;
+  } catch {
+    return 'not a URL';
+  }
+}
+
 type ProxySupport = 'off' | 'on' | 'fallback' | 'override';
 
 /** What VS Code's resolver said for one URL. */
@@ -222,7 +231,10 @@ const NETWORK_SETTINGS = [
 export function watchNetworkSettings(log: Log): vscode.Disposable {
   return vscode.workspace.onDidChangeConfiguration((event) => {
     const changed = NETWORK_SETTINGS.filter((key) => event.affectsConfiguration(key));
-    if (changed.length > 0) log.info(`network settings changed (${changed.join(', ')}); the next request to DingTalk uses them`);
+    if (changed.length === 0) return;
+    const proxy = httpSetting<string>('proxy', '');
+    const now = proxy ? `http.proxy is now ${describeProxyUrl(proxy)}` : 'no http.proxy';
+    log.info(`network settings changed (${changed.join(', ')}); ${now}; the next request to DingTalk uses them`);
   });
 }
 
