@@ -168,9 +168,9 @@ export async function vscodeRoute(url: URL): Promise<Route> {
 
 /**
  * The route, and who chose the proxy. VS Code's order is applied here from the settings as they are now
- * (loopback, http.noProxy / NO_PROXY, http.proxy, HTTPS_PROXY): in code-server 4.139 the extension host's
- * resolver kept answering with the http.proxy it started with after the setting changed, and a change must
- * apply to the next message. What the settings leave open (the system or PAC proxy) is VS Code's resolver's.
+ * (loopback, http.noProxy / NO_PROXY, http.proxy, HTTPS_PROXY) — the configuration VS Code's resolver reads too,
+ * so it works the same with or without the patch; what the settings leave open (the system or PAC proxy) is
+ * VS Code's resolver's.
  */
 async function decideRoute(url: URL): Promise<{ route: Route; by: 'settings' | 'VS Code' | 'VS Code (unavailable)' }> {
   const support = httpSetting<ProxySupport>('proxySupport', 'override');
