@@ -58,7 +58,7 @@ const MESSAGES: Record<ProblemKind, string> = {
   tlsHostMismatch: `The certificate does not belong to DingTalk's host name: something between this computer and DingTalk answered in its place. ${TRUST_ADVICE}`,
   tlsExpired: 'The certificate presented for DingTalk has expired or is not valid yet. Check this computer\'s clock and date.',
   proxyFailed: 'The proxy refused the connection. Check the http.proxy setting and its credentials.',
-  proxyAuth: 'The proxy asks for credentials (HTTP 407) and did not accept the ones given. Check http.proxyAuthorization or the user name and password in http.proxy. The message is kept.',
+  proxyAuth: 'The proxy refused the credentials (HTTP 407). Check http.proxyAuthorization or the user name and password in http.proxy. The message is kept.',
   serverError: 'DingTalk had a server error. The message is retried.',
   httpError: 'DingTalk answered with an unexpected HTTP status.',
   notConfigured: 'This robot is not configured any more. Set it up again or discard its queued messages.',
@@ -71,7 +71,7 @@ const VIA_PROXY_MESSAGES: Partial<Record<ProblemKind, string>> = {
   tlsHostMismatch: `Through the proxy {0}, the certificate does not belong to DingTalk's host name. ${TRUST_ADVICE}`,
   tlsExpired: 'Through the proxy {0}, the certificate presented for DingTalk has expired or is not valid yet. Check this computer\'s clock and date.',
   proxyFailed: 'The proxy {0} refused the connection. Check the http.proxy setting and its credentials.',
-  proxyAuth: 'The proxy {0} asks for credentials (HTTP 407) and did not accept the ones given. Check http.proxyAuthorization or the user name and password in http.proxy. The message is kept.',
+  proxyAuth: 'The proxy {0} refused the credentials (HTTP {1}). Check http.proxyAuthorization or the user name and password in http.proxy. The message is kept.',
   unreachable: 'DingTalk could not be reached through the proxy {0}. Check the network or proxy; the message is retried.',
 };
 
@@ -79,10 +79,10 @@ export function problem(kind: ProblemKind, retry: DingTalkProblem['retry'], extr
   return { kind, message: MESSAGES[kind], retry, ...extra };
 }
 
-/** The problem with its proxy named, when one was used and the problem has a message for it. */
-function viaProxy(found: DingTalkProblem, proxy: string | undefined): DingTalkProblem {
+/** The problem with its proxy named (and the proxy's status, for `{1}`), when one was used and the problem has a message for it. */
+function viaProxy(found: DingTalkProblem, proxy: string | undefined, status?: number): DingTalkProblem {
   const message = proxy ? VIA_PROXY_MESSAGES[found.kind] : undefined;
-  return message && proxy ? { ...found, message, args: [proxy] } : found;
+  return message && proxy ? { ...found, message, args: status === undefined ? [proxy] : [proxy, String(status)] } : found;
 }
 
 /** Every message a problem can carry (the UI's translations cover all of them). */
@@ -202,7 +202,7 @@ export function explainNetworkError(error: unknown, context: NetworkContext = {}
   const text = chain.map((e) => (typeof e.message === 'string' ? e.message : '')).join(' | ');
   const code = codes[0] ?? '';
   const errmsg = code || (typeof chain[0]?.message === 'string' ? chain[0].message : String(error));
-  const named = (found: DingTalkProblem) => viaProxy(found, context.proxy);
+  const named = (found: DingTalkProblem, status?: number) => viaProxy(found, context.proxy, status);
 
   if (codes.includes('ERR_PROXY_UNSUPPORTED')) return named(problem('proxyFailed', 'no', { errmsg: 'unsupported proxy (http: and https: only)' }));
   // A proxy answered the CONNECT itself: "Proxy response (407) !== 200 when HTTP Tunneling".
@@ -211,7 +211,9 @@ export function explainNetworkError(error: unknown, context: NetworkContext = {}
     const status = Number(proxyStatus);
     const extra = { errmsg: `proxy HTTP ${status}` };
     if (status >= 500) return named(problem('unreachable', 'backoff', extra));
-    return named(problem(status === 407 ? 'proxyAuth' : 'proxyFailed', 'no', extra));
+    // 407 asks for credentials; some proxies (tinyproxy) answer wrong ones with 401.
+    if (status === 407 || status === 401) return named(problem('proxyAuth', 'no', extra), status);
+    return named(problem('proxyFailed', 'no', extra));
   }
   if (codes.some((c) => TLS_CODES.test(c)) || /certificate/i.test(text)) return named(problem(tlsKind(codes, text), 'no', { errmsg }));
   if (codes.some((c) => TIMEOUT_CODES.test(c)) || names.includes('TimeoutError') || /timed? ?out/i.test(text)) {

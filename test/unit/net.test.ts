@@ -115,7 +115,7 @@ test('proxy credentials from the proxy URL or from http.proxyAuthorization; wron
   route = { proxy: proxy.url, proxyAuthorization: `Basic ${Buffer.from('alice:wrong').toString('base64')}`, strictSSL: true, ca: ca2 };
   const refused = await c.send(target, textMessage('wrong'));
   assert.equal(!refused.ok && refused.problem.kind, 'proxyAuth');
-  assert.deepEqual(!refused.ok && refused.problem.args, [withUrl.host]);
+  assert.deepEqual(!refused.ok && refused.problem.args, [withUrl.host, '407']);
   assert.equal(refused.attempts, 1);
   assert.doesNotMatch(JSON.stringify(refused), /pa:ss|alice|wrong/);
   assert.equal(proxy.refused, 1);
