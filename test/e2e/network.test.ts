@@ -105,7 +105,7 @@ describe('behind a proxy', () => {
     });
   });
 
-  test('wrong proxy credentials: a clear 407 message naming the proxy, and the message is kept', async (t) => {
+  test('wrong proxy credentials: a clear credentials message naming the proxy, and the message is kept', async (t) => {
     const { session, wb } = await windowWith('proxy-407', { 'http.proxy': withCredentials(tinyproxy.url, PROXY_USER.user, 'wrong-password') });
     t.after(() => session.close());
     await withScreenshotOnFailure(wb, t.name, async () => {
