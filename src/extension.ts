@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { Gateway } from './gateway';
 import { Inbox } from './inbox';
 import { createLog } from './log';
+import { watchNetworkSettings } from './network';
 import { ONBOARDING_VIEW_ID, OnboardingViewProvider } from './onboardingView';
 import { showQuickMenu } from './quickMenu';
 import { RobotActions } from './robotActions';
@@ -35,6 +36,7 @@ export function activate(context: vscode.ExtensionContext): void {
 
   context.subscriptions.push(
     log, robots, sending, onboarding, inbox, gateway, statusBar,
+    watchNetworkSettings(log),
     sending.onDidChange(() => void onboarding.refresh()),
     gateway.onDidChange(() => statusBar.setGateway(gateway.state.kind !== 'stopped', gateway.describe())),
     vscode.window.registerWebviewViewProvider(ONBOARDING_VIEW_ID, onboarding),

@@ -15,6 +15,7 @@ import type { FunnelTunnel, Tunnel, TunnelOptions, TunnelProvider } from './core
 import { Inbox, InboxEntry } from './inbox';
 import type { Log } from './log';
 import { RobotConfig, RobotStore } from './robots';
+import { streamNetwork } from './network';
 import type { SendService } from './sendService';
 import { formatTime } from './robotActions';
 
@@ -256,6 +257,7 @@ export class Gateway implements vscode.Disposable {
       return;
     }
     const gatewayUrl = vscode.workspace.getConfiguration('dingtalk').get<string>('gateway.streamUrl') || undefined;
+    const network = await streamNetwork(this.log);
     const connected = new Set<string>();
     const update = () => this.setState({ kind: 'stream', connected: connected.size, total: apps.length });
     update();
@@ -264,22 +266,24 @@ export class Gateway implements vscode.Disposable {
         clientId: app.clientId,
         clientSecret: app.clientSecret,
         gatewayUrl,
+        ...network,
         onMessage: (message) => this.receive(message, app.robot.id).then(() => undefined),
         onState: (state) => {
           if (state === 'connected') connected.add(app.robot.id);
           else connected.delete(app.robot.id);
           if (typeof state === 'object') this.log.warn(`stream ${app.robot.name}: ${state.error}`);
+          else if (state === 'reconnecting') this.log.info(`stream ${app.robot.name}: reconnecting`);
           if (this.stateValue.kind === 'stream') update();
         },
       });
       this.streams.push(client);
-      try {
-        await client.start();
-        this.log.info(`stream connected for ${app.robot.name}`);
-      } catch (error) {
+      // start() keeps trying through an outage ('reconnecting') and settles once connected: wait for the first attempt only.
+      const started = client.start().then(() => this.log.info(`stream connected for ${app.robot.name}`), (error: unknown) => {
+        if ((error as { kind?: unknown }).kind === 'stopped') return;
         this.log.error(`stream for ${app.robot.name}: ${error instanceof Error ? error.message : String(error)}`);
         void vscode.window.showErrorMessage(vscode.l10n.t('Stream mode for "{0}" could not connect: {1}', app.robot.name, error instanceof Error ? error.message : String(error)));
-      }
+      });
+      await Promise.race([started, client.firstAttempt()]);
     }
     await this.showState();
   }

@@ -9,6 +9,7 @@ import { bodyBytes, MAX_BODY_BYTES, messageTextForKeywords, RobotMessage, valida
 import { splitMessage } from './core/split';
 import type { FormField, StatusMessage } from './shared/onboardingProtocol';
 import type { Log } from './log';
+import { vscodeDispatchers } from './network';
 import { RobotConfig, RobotCredentials, RobotStore } from './robots';
 
 export interface LastResult {
@@ -56,7 +57,7 @@ function fieldFor(problem: DingTalkProblem): FormField | undefined {
 
 /** DingTalk's explanation in the user's language (the core's messages are the bundle's keys). */
 export function problemText(problem: DingTalkProblem): string {
-  const text = vscode.l10n.t(problem.message);
+  const text = vscode.l10n.t(problem.message, ...(problem.args ?? []));
   return problem.errcode !== undefined ? `${text} (${problem.errcode})` : text;
 }
 
@@ -78,11 +79,9 @@ export class SendService implements vscode.Disposable {
   /** The undici-based client is loaded on first use, keeping activation fast. */
   private async getClient(): Promise<RobotClient> {
     if (!this.client) {
-      const { RobotClient: Client, createDispatcher } = await import('./core/client');
-      const http = vscode.workspace.getConfiguration('http');
-      const dispatcher = createDispatcher({ proxy: http.get<string>('proxy') || undefined, strictSSL: http.get<boolean>('proxyStrictSSL', true), env: process.env });
+      const { RobotClient: Client } = await import('./core/client');
       const timeoutMs = vscode.workspace.getConfiguration('dingtalk').get<number>('send.timeoutSeconds', 10) * 1000;
-      this.client = new Client({ dispatcher, timeoutMs });
+      this.client = new Client({ dispatcherFor: await vscodeDispatchers(timeoutMs, this.log), timeoutMs });
     }
     return this.client;
   }

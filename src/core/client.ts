@@ -1,8 +1,9 @@
 // Posts to DingTalk with undici: signed freshly on every attempt (a signature is valid for an hour),
-// explicit timeouts, a proxy when one is configured, and retries only where they can help (network
-// errors and 5xx). DingTalk's own refusals are returned, explained, never thrown; no problem text ever
-// carries the access token, a signature or the secret.
-import { Agent, Dispatcher, EnvHttpProxyAgent, ProxyAgent, request, ResponseData } from './undici';
+// explicit timeouts, the proxy and certificates VS Code would use for the URL (net/dispatcher.ts), and
+// retries only where they can help (network errors and 5xx). DingTalk's own refusals are returned,
+// explained, never thrown; no problem text ever carries the access token, a signature or the secret.
+import { Dispatcher, request, ResponseData } from './undici';
+import { createDispatcher, proxyOf } from './net/dispatcher';
 import { EventEmitter } from 'node:events';
 import { DingTalkProblem, explainDingTalkError, explainHttpStatus, explainNetworkError, problem } from './errors';
 import type { RobotMessage } from './messages';
@@ -25,64 +26,13 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** Waits before the 2nd, 3rd, … attempt after a network error or 5xx. Default [1000, 3000, 10000]. */
   retryDelaysMs?: number[];
-  /** Default: `createDispatcher({ env: process.env })`, closed by `close()`. */
+  /** Default: `createDispatcher({ env: process.env })`, closed by `close()`. Ignored when `dispatcherFor` is given. */
   dispatcher?: Dispatcher;
+  /** The dispatcher for each request's URL (VS Code's proxy and trust, see net/dispatcher.ts); the caller's to close. */
+  dispatcherFor?: (url: URL) => Dispatcher | Promise<Dispatcher>;
   /** Clock for the signature's timestamp. */
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
-}
-
-export interface DispatcherOptions {
-  /** VS Code's `http.proxy`. */
-  proxy?: string;
-  /** VS Code's `http.proxyStrictSSL` (default true): false accepts any certificate, from DingTalk and the proxy. */
-  strictSSL?: boolean;
-  /** Where HTTPS_PROXY / HTTP_PROXY / NO_PROXY are read (any case). Default `process.env`. */
-  env?: NodeJS.ProcessEnv;
-  /** TCP + TLS connect limit, in ms. Default 10 000. */
-  connectTimeoutMs?: number;
-}
-
-/** An environment variable in any case: lower case first (as curl and undici read them), then upper, then mixed. */
-function envValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  const lower = name.toLowerCase();
-  const direct = env[lower] ?? env[name.toUpperCase()];
-  if (direct !== undefined) return direct;
-  const key = Object.keys(env).find((k) => k.toLowerCase() === lower);
-  return key === undefined ? undefined : env[key];
-}
-
-/**
- * The HTTP dispatcher, by precedence:
- * 1. `proxy` (VS Code's `http.proxy`): a `ProxyAgent` for every request, loopback included; NO_PROXY is
- *    not consulted (it belongs to the environment, not to VS Code's setting).
- * 2. HTTPS_PROXY / HTTP_PROXY in `env` (any case): an `EnvHttpProxyAgent` (an https URL uses HTTPS_PROXY,
- *    falling back to HTTP_PROXY). It honours NO_PROXY **from the same `env` only** — never from
- *    `process.env` behind the caller's back — and bypasses nothing implicitly: no loopback or
- *    localhost default, so a proxy set for a loopback stand-in is really used unless NO_PROXY names it.
- * 3. Otherwise a direct `Agent`.
- * Through a proxy, both http and https targets are tunnelled with CONNECT (undici's default), so the proxy
- * never sees the path with the access token of an https URL.
- * `strictSSL: false` turns off certificate checks towards DingTalk and the proxy (as VS Code does).
- */
-export function createDispatcher(options: DispatcherOptions = {}): Dispatcher {
-  const env = options.env ?? process.env;
-  const tls = { rejectUnauthorized: options.strictSSL !== false, timeout: options.connectTimeoutMs ?? 10_000 };
-  if (options.proxy) return new ProxyAgent({ uri: options.proxy, requestTls: tls, proxyTls: tls });
-  const httpProxy = envValue(env, 'http_proxy') || undefined;
-  const httpsProxy = envValue(env, 'https_proxy') || undefined;
-  if (httpProxy || httpsProxy) {
-    return new EnvHttpProxyAgent({
-      httpProxy: httpProxy ?? httpsProxy,
-      httpsProxy: httpsProxy ?? httpProxy,
-      // Always a string: undefined would make undici read process.env.NO_PROXY on every request.
-      noProxy: envValue(env, 'no_proxy') ?? '',
-      connect: tls,
-      requestTls: tls,
-      proxyTls: tls,
-    });
-  }
-  return new Agent({ connect: tls });
 }
 
 const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -100,10 +50,13 @@ type Attempt = { answer: { errcode: number; errmsg: string } } | { problem: Ding
 /** Most DingTalk answers are a few dozen bytes; a longer 200 body is not DingTalk's. */
 const MAX_ANSWER_BYTES = 64 * 1024;
 
+export { createDispatcher, type DispatcherOptions } from './net/dispatcher';
+
 export class RobotClient {
   private readonly timeoutMs: number;
   private readonly retryDelaysMs: number[];
-  private readonly dispatcher: Dispatcher;
+  private readonly dispatcher?: Dispatcher;
+  private readonly dispatcherFor: (url: URL) => Dispatcher | Promise<Dispatcher>;
   private readonly ownsDispatcher: boolean;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -111,8 +64,10 @@ export class RobotClient {
   constructor(options: ClientOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.retryDelaysMs = options.retryDelaysMs ?? [1_000, 3_000, 10_000];
-    this.ownsDispatcher = !options.dispatcher;
-    this.dispatcher = options.dispatcher ?? createDispatcher({ connectTimeoutMs: this.timeoutMs });
+    this.ownsDispatcher = !options.dispatcher && !options.dispatcherFor;
+    if (!options.dispatcherFor) this.dispatcher = options.dispatcher ?? createDispatcher({ connectTimeoutMs: this.timeoutMs });
+    const fixed = this.dispatcher;
+    this.dispatcherFor = options.dispatcherFor ?? (() => fixed!);
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? sleepFor;
   }
@@ -139,7 +94,7 @@ export class RobotClient {
 
   /** Closes the connections of the dispatcher this client created itself (a given one is the caller's). */
   async close(): Promise<void> {
-    if (this.ownsDispatcher) await this.dispatcher.close();
+    if (this.ownsDispatcher) await this.dispatcher?.close();
   }
 
   private async post(url: () => string, body: string): Promise<SendOutcome> {
@@ -176,10 +131,12 @@ export class RobotClient {
       timedOut = true;
       abort.emit('abort');
     }, this.timeoutMs);
+    let dispatcher: Dispatcher | undefined;
     try {
+      dispatcher = await this.dispatcherFor(target);
       const response = await request(target, {
         method: 'POST',
-        dispatcher: this.dispatcher,
+        dispatcher,
         headers: { 'content-type': 'application/json; charset=utf-8' },
         body,
         signal: abort,
@@ -190,7 +147,8 @@ export class RobotClient {
       }
       return answerOrProblem(await readLimited(response, MAX_ANSWER_BYTES));
     } catch (error) {
-      return { problem: explainNetworkError(timedOut ? new DOMException(`no answer within ${this.timeoutMs} ms`, 'TimeoutError') : error) };
+      const failure = timedOut ? new DOMException(`no answer within ${this.timeoutMs} ms`, 'TimeoutError') : error;
+      return { problem: explainNetworkError(failure, { proxy: proxyOf(dispatcher) }) };
     } finally {
       clearTimeout(timer);
     }

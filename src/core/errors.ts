@@ -7,12 +7,15 @@ export type ProblemKind =
   | 'tokenUnknown' | 'robotDisabled' | 'groupDissolved' | 'notInGroup' | 'unsupportedType'
   | 'rateLimited' | 'unsafeLink' | 'inappropriateContent' | 'tooLong' | 'invalidJson' | 'missingParameter'
   | 'sessionExpired' | 'unknownDingTalkError'
-  | 'unreachable' | 'timeout' | 'tlsFailed' | 'proxyFailed' | 'serverError' | 'httpError' | 'notConfigured';
+  | 'unreachable' | 'timeout' | 'tlsFailed' | 'proxyFailed' | 'serverError' | 'httpError' | 'notConfigured'
+  | 'tlsUntrusted' | 'tlsHostMismatch' | 'tlsExpired' | 'proxyAuth';
 
 export interface DingTalkProblem {
   kind: ProblemKind;
-  /** What to do, in English; also the l10n key. */
+  /** What to do, in English; also the l10n key. May hold `{0}`, filled from `args`. */
   message: string;
+  /** Values for the message's placeholders (the proxy's host:port). */
+  args?: string[];
   /** 'backoff': try again later; 'rateLimited': wait for DingTalk's throttle; 'no': trying again cannot help. */
   retry: 'no' | 'backoff' | 'rateLimited';
   errcode?: number;
@@ -20,6 +23,14 @@ export interface DingTalkProblem {
   /** DingTalk's own description from a structured errmsg (`描述:…;解决方案:…` or `description:…;solution:…`). */
   detail?: string;
 }
+
+// The first advice for certificate trouble is to trust the organisation's root certificate; turning checks off
+// is the last resort, with its risk said (the requests carry the robot's access token).
+const TRUST_ADVICE =
+  'If your organisation inspects HTTPS, trust its root certificate: add it to the operating system\'s store (with ' +
+  'http.systemCertificates on) or point the NODE_EXTRA_CA_CERTS environment variable at it, then restart VS Code. ' +
+  'Last resort only: http.proxyStrictSSL set to false turns certificate checks off, so anyone in between could read the access token.';
+const TLS_FAILED = `The secure connection to DingTalk failed (certificate). ${TRUST_ADVICE}`;
 
 const MESSAGES: Record<ProblemKind, string> = {
   signMismatch: 'The signing secret does not match the robot\'s. Copy the secret (SEC…) from the robot\'s security settings again.',
@@ -42,19 +53,40 @@ const MESSAGES: Record<ProblemKind, string> = {
   unknownDingTalkError: 'DingTalk refused the message.',
   unreachable: 'DingTalk could not be reached. Check the network or proxy; the message is retried.',
   timeout: 'DingTalk did not answer in time. The message is retried.',
-  tlsFailed: 'The secure connection to DingTalk failed (certificate). If a proxy inspects HTTPS, set http.proxyStrictSSL or trust its certificate.',
+  tlsFailed: TLS_FAILED,
+  tlsUntrusted: `DingTalk's certificate is not signed by a root certificate this computer trusts. ${TRUST_ADVICE}`,
+  tlsHostMismatch: `The certificate does not belong to DingTalk's host name: something between this computer and DingTalk answered in its place. ${TRUST_ADVICE}`,
+  tlsExpired: 'The certificate presented for DingTalk has expired or is not valid yet. Check this computer\'s clock and date.',
   proxyFailed: 'The proxy refused the connection. Check the http.proxy setting and its credentials.',
+  proxyAuth: 'The proxy refused the credentials (HTTP 407). Check http.proxyAuthorization or the user name and password in http.proxy. The message is kept.',
   serverError: 'DingTalk had a server error. The message is retried.',
   httpError: 'DingTalk answered with an unexpected HTTP status.',
   notConfigured: 'This robot is not configured any more. Set it up again or discard its queued messages.',
+};
+
+/** The same problems met through a proxy, which is named: the proxy is often the one presenting the certificate. */
+const VIA_PROXY_MESSAGES: Partial<Record<ProblemKind, string>> = {
+  tlsFailed: `The secure connection to DingTalk through the proxy {0} failed (certificate). ${TRUST_ADVICE}`,
+  tlsUntrusted: `Through the proxy {0}, DingTalk's certificate is not signed by a root certificate this computer trusts: the proxy probably inspects HTTPS. ${TRUST_ADVICE}`,
+  tlsHostMismatch: `Through the proxy {0}, the certificate does not belong to DingTalk's host name. ${TRUST_ADVICE}`,
+  tlsExpired: 'Through the proxy {0}, the certificate presented for DingTalk has expired or is not valid yet. Check this computer\'s clock and date.',
+  proxyFailed: 'The proxy {0} refused the connection. Check the http.proxy setting and its credentials.',
+  proxyAuth: 'The proxy {0} refused the credentials (HTTP {1}). Check http.proxyAuthorization or the user name and password in http.proxy. The message is kept.',
+  unreachable: 'DingTalk could not be reached through the proxy {0}. Check the network or proxy; the message is retried.',
 };
 
 export function problem(kind: ProblemKind, retry: DingTalkProblem['retry'], extra: Partial<DingTalkProblem> = {}): DingTalkProblem {
   return { kind, message: MESSAGES[kind], retry, ...extra };
 }
 
+/** The problem with its proxy named (and the proxy's status, for `{1}`), when one was used and the problem has a message for it. */
+function viaProxy(found: DingTalkProblem, proxy: string | undefined, status?: number): DingTalkProblem {
+  const message = proxy ? VIA_PROXY_MESSAGES[found.kind] : undefined;
+  return message && proxy ? { ...found, message, args: status === undefined ? [proxy] : [proxy, String(status)] } : found;
+}
+
 /** Every message a problem can carry (the UI's translations cover all of them). */
-export const PROBLEM_MESSAGES: readonly string[] = Object.values(MESSAGES);
+export const PROBLEM_MESSAGES: readonly string[] = [...Object.values(MESSAGES), ...Object.values(VIA_PROXY_MESSAGES)];
 
 /**
  * DingTalk's own explanation in a structured errmsg (`描述:…;解决方案:…` or `description:…;solution:…;link:…`),
@@ -109,7 +141,7 @@ export function explainDingTalkError(errcode: number, errmsg: string): DingTalkP
  */
 export function explainHttpStatus(status: number): DingTalkProblem {
   const extra = { errmsg: `HTTP ${status}` };
-  if (status === 407) return problem('proxyFailed', 'no', extra);
+  if (status === 407) return problem('proxyAuth', 'no', extra);
   if (status >= 500 || status === 429) return problem('serverError', 'backoff', extra);
   return problem('httpError', 'no', extra);
 }
@@ -138,33 +170,55 @@ function errorChain(error: unknown): ErrorLike[] {
 
 const TIMEOUT_CODES = /^(ETIMEDOUT|ESOCKETTIMEDOUT|UND_ERR_CONNECT_TIMEOUT|UND_ERR_HEADERS_TIMEOUT|UND_ERR_BODY_TIMEOUT|ABORT_ERR)$/;
 const TLS_CODES = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ALTNAME|UND_ERR_PRX_TLS/;
+const UNTRUSTED_CODES =
+  /^(SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_UNTRUSTED)$/;
+const UNTRUSTED_TEXT = /self[- ]signed|unable to (verify|get (local )?issuer)/i;
+const EXPIRED_CODES = /^(CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|ERROR_IN_CERT_NOT_BEFORE_FIELD|ERROR_IN_CERT_NOT_AFTER_FIELD)$/;
+
+/** Which certificate check failed: an unknown root, a name that does not match, a date out of range. */
+function tlsKind(codes: string[], text: string): ProblemKind {
+  if (codes.some((c) => UNTRUSTED_CODES.test(c)) || UNTRUSTED_TEXT.test(text)) return 'tlsUntrusted';
+  if (codes.includes('ERR_TLS_CERT_ALTNAME_INVALID') || /does not match certificate|altnames/i.test(text)) return 'tlsHostMismatch';
+  if (codes.some((c) => EXPIRED_CODES.test(c)) || /certificate has expired|not yet valid/i.test(text)) return 'tlsExpired';
+  return 'tlsFailed';
+}
+
+export interface NetworkContext {
+  /** The proxy the request went through (`host:port`, no credentials), named in the problem's message. */
+  proxy?: string;
+}
 
 /**
  * A failure before DingTalk answered (undici and Node errors, read by their `code`, their causes' and
  * their text): nothing listening / DNS / reset → unreachable, retried; no answer in time → timeout,
- * retried; certificate trouble → tlsFailed, not retried (advice about http.proxyStrictSSL); a proxy
- * that refuses the tunnel (407, 403) → proxyFailed, not retried.
+ * retried; certificate trouble → which check failed (unknown root, host name, dates), not retried, advice
+ * to trust the organisation's root first; a proxy that refuses the tunnel (407 → proxyAuth, 403, an
+ * unsupported proxy) → not retried. With `context.proxy`, the message names the proxy.
  */
-export function explainNetworkError(error: unknown): DingTalkProblem {
+export function explainNetworkError(error: unknown, context: NetworkContext = {}): DingTalkProblem {
   const chain = errorChain(error);
   const codes = chain.map((e) => (typeof e.code === 'string' ? e.code : '')).filter(Boolean);
   const names = chain.map((e) => (typeof e.name === 'string' ? e.name : ''));
   const text = chain.map((e) => (typeof e.message === 'string' ? e.message : '')).join(' | ');
   const code = codes[0] ?? '';
   const errmsg = code || (typeof chain[0]?.message === 'string' ? chain[0].message : String(error));
+  const named = (found: DingTalkProblem, status?: number) => viaProxy(found, context.proxy, status);
 
+  if (codes.includes('ERR_PROXY_UNSUPPORTED')) return named(problem('proxyFailed', 'no', { errmsg: 'unsupported proxy (http: and https: only)' }));
   // A proxy answered the CONNECT itself: "Proxy response (407) !== 200 when HTTP Tunneling".
   const proxyStatus = /proxy response \((\d{3})\)/i.exec(text)?.[1] ?? (/proxy authentication required/i.test(text) ? '407' : undefined);
   if (proxyStatus) {
     const status = Number(proxyStatus);
     const extra = { errmsg: `proxy HTTP ${status}` };
-    if (status >= 500) return problem('unreachable', 'backoff', extra);
-    return problem('proxyFailed', 'no', extra);
+    if (status >= 500) return named(problem('unreachable', 'backoff', extra));
+    // 407 asks for credentials; some proxies (tinyproxy) answer wrong ones with 401.
+    if (status === 407 || status === 401) return named(problem('proxyAuth', 'no', extra), status);
+    return named(problem('proxyFailed', 'no', extra));
   }
-  if (codes.some((c) => TLS_CODES.test(c)) || /certificate/i.test(text)) return problem('tlsFailed', 'no', { errmsg });
+  if (codes.some((c) => TLS_CODES.test(c)) || /certificate/i.test(text)) return named(problem(tlsKind(codes, text), 'no', { errmsg }));
   if (codes.some((c) => TIMEOUT_CODES.test(c)) || names.includes('TimeoutError') || /timed? ?out/i.test(text)) {
     return problem('timeout', 'backoff', { errmsg: code || 'timeout' });
   }
   // ECONNREFUSED, ENOTFOUND, EAI_AGAIN, ECONNRESET, EHOSTUNREACH, ENETUNREACH, UND_ERR_SOCKET, …
-  return problem('unreachable', 'backoff', { errmsg });
+  return named(problem('unreachable', 'backoff', { errmsg }));
 }

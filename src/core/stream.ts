@@ -8,13 +8,17 @@
 // System topics: `ping` (answered with the same headers and data) and `disconnect` (DingTalk closes the socket
 // about 10 s later; we open a fresh connection at once and let the old one drain).
 // Robot messages arrive on TOPIC_ROBOT and are validated with the same parser as the HTTP callback.
-import { networkInterfaces } from 'node:os';
 import WebSocket from 'ws';
 import { parseCallback, type InboundMessage } from './gateway/callback';
 import { RecentIds } from './gateway/dedupe';
+import { StreamError } from './inbound/stream/errors';
+import { describe, isLoopback, isObject, requestTicket, TOPIC_ROBOT } from './inbound/stream/ticket';
+import { WallClockWatch } from './inbound/stream/wallClock';
+
+export { StreamError, type StreamErrorKind } from './inbound/stream/errors';
+export { TOPIC_ROBOT } from './inbound/stream/ticket';
 
 export const DEFAULT_GATEWAY_URL = 'https://api.dingtalk.com/v1.0/gateway/connections/open';
-export const TOPIC_ROBOT = '/v1.0/im/bot/messages/get';
 export const DEFAULT_BACKOFF_MS: readonly number[] = [1000, 2000, 5000, 10000, 30000];
 const DEFAULT_UA = 'dingtalk-vscode-stream/0.1.0';
 
@@ -35,6 +39,8 @@ export interface StreamOptions {
   /** Delays before reconnect attempts, the last one repeating. Default DEFAULT_BACKOFF_MS. */
   backoffMs?: number[];
   fetchImpl?: typeof fetch;
+  /** The certificates and checks for the WebSocket to `url` (in the editor: VS Code's trust, as for sends). */
+  tlsFor?: (url: URL) => Promise<{ ca?: readonly string[]; rejectUnauthorized: boolean }>;
   /** `name-sdk-lang/version`, sent to DingTalk for diagnostics. */
   ua?: string;
   /** WebSocket ping interval (also how often the idle watchdog looks). Default 10 s. */
@@ -50,14 +56,10 @@ export interface StreamOptions {
   drainMs?: number;
   /** How many msgIds are remembered for deduplication. Default 2,000. */
   dedupeCapacity?: number;
-}
-
-/** A failure to connect; `kind: 'auth'` when DingTalk refused the Client ID / Client Secret. */
-export class StreamError extends Error {
-  constructor(message: string, readonly kind: 'auth' | 'network' | 'protocol' | 'stopped', readonly status?: number) {
-    super(message);
-    this.name = 'StreamError';
-  }
+  /** The wall clock, compared with the timers to notice that the computer slept. Default Date.now. */
+  now?: () => number;
+  /** How often the wall clock is checked. Default 2 s. */
+  clockCheckMs?: number;
 }
 
 interface Frame {
@@ -77,34 +79,6 @@ interface Conn {
   keepalive?: NodeJS.Timeout;
   drain?: NodeJS.Timeout;
   lastError?: Error;
-}
-
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = (error as { cause?: unknown }).cause;
-  if (cause instanceof Error) {
-    const code = (cause as { code?: unknown }).code;
-    return `${error.message} (${typeof code === 'string' ? code : cause.message})`;
-  }
-  return error.message;
-}
-
-function localIp(): string | undefined {
-  try {
-    const addresses = Object.values(networkInterfaces())
-      .flat()
-      .filter((a) => a !== undefined && a.family === 'IPv4' && !a.internal)
-      .map((a) => a!.address);
-    return addresses.length > 0 ? addresses.join(',') : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {
@@ -136,6 +110,13 @@ export class StreamClient {
   private reconnectTimer?: NodeJS.Timeout;
   private connecting = false;
   private failures = 0;
+  /** start()'s promise, settled by the first connection (or an authentication refusal, or stop()). */
+  private startWaiter?: { resolve(): void; reject(error: StreamError): void };
+  /** Settles when the first attempt since start() has an outcome: connected, retrying, refused or stopped. */
+  private firstOutcome: Promise<void> = Promise.resolve();
+  private firstOutcomeDone?: () => void;
+  /** A jump of the wall clock means the computer slept: the socket is probably dead. */
+  private readonly clock: WallClockWatch;
 
   constructor(private readonly options: StreamOptions) {
     if (!options.clientId || !options.clientSecret) throw new StreamError('Stream mode needs a Client ID and a Client Secret', 'auth');
@@ -149,6 +130,8 @@ export class StreamClient {
     this.connectTimeoutMs = positive(options.connectTimeoutMs, 15_000, 'connectTimeoutMs');
     this.drainMs = positive(options.drainMs, 15_000, 'drainMs');
     this.seen = new RecentIds(options.dedupeCapacity ?? 2_000);
+    const clockCheckMs = positive(options.clockCheckMs, 2_000, 'clockCheckMs') || 2_000;
+    this.clock = new WallClockWatch(options.now ?? Date.now, clockCheckMs, (late) => this.onWake(late));
   }
 
   get state(): StreamState {
@@ -156,38 +139,57 @@ export class StreamClient {
   }
 
   /**
-   * Connects. Resolves once the first connection is open; rejects (and leaves the client stopped, state `{ error }`)
-   * when the first attempt fails — for refused credentials with a StreamError of kind 'auth'. After that, dropped
-   * connections are reopened with backoff until stop(). Calling start() again while started returns the same promise.
+   * Connects. Resolves once the first connection is open. A first attempt that fails for any reason but refused
+   * credentials (or a refused gateway URL) is retried with the usual backoff, shown as 'reconnecting'; refused
+   * credentials reject with a StreamError of kind 'auth' and leave the client stopped (state `{ error }`). After
+   * that, dropped connections are reopened with backoff until stop(). Calling start() again while started returns
+   * the same promise.
    */
   start(): Promise<void> {
     if (this.startPromise) return this.startPromise;
-    const epoch = ++this.epoch;
+    const refused = this.refuseGatewayUrl();
+    if (refused) {
+      this.stateValue = { error: refused.message };
+      this.emit(this.stateValue);
+      return Promise.reject(refused);
+    }
+    this.epoch++;
     this.running = true;
     this.failures = 0;
     this.abort = new AbortController();
     this.setState('connecting');
-    const promise = (async () => {
-      try {
-        const conn = await this.openConnection(epoch);
-        if (epoch !== this.epoch) {
-          conn.ws.terminate();
-          throw new StreamError('the Stream client was stopped before it connected', 'stopped');
-        }
-        this.adopt(conn);
-      } catch (error) {
-        if (epoch !== this.epoch) throw new StreamError('the Stream client was stopped before it connected', 'stopped');
-        const failure = error instanceof StreamError ? error : new StreamError(this.redact(describe(error)), 'network');
-        this.running = false;
-        this.startPromise = undefined;
-        this.abort = undefined;
-        this.stateValue = { error: failure.message };
-        this.emit(this.stateValue);
-        throw failure;
-      }
-    })();
-    this.startPromise = promise;
-    return promise;
+    this.startPromise = new Promise<void>((resolve, reject) => {
+      this.startWaiter = { resolve, reject };
+    });
+    this.firstOutcome = new Promise<void>((resolve) => {
+      this.firstOutcomeDone = resolve;
+    });
+    this.clock.start();
+    void this.reconnect();
+    return this.startPromise;
+  }
+
+  /**
+   * Resolves once the first attempt after start() has an outcome — connected, failed and being retried
+   * ('reconnecting'), refused, or stopped — so a caller can report the state without waiting out an outage.
+   */
+  firstAttempt(): Promise<void> {
+    return this.firstOutcome;
+  }
+
+  private settleFirstAttempt(): void {
+    this.firstOutcomeDone?.();
+    this.firstOutcomeDone = undefined;
+  }
+
+  /** `https:` always; `http:` only to this computer (a stand-in), so a setting cannot send the secret in clear. */
+  private refuseGatewayUrl(): StreamError | undefined {
+    const url = new URL(this.gatewayUrl);
+    if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url))) return undefined;
+    return new StreamError(
+      `The Stream gateway URL must be https: (http: only for this computer, e.g. a local stand-in); refused ${url.protocol}//${url.host}`,
+      'config',
+    );
   }
 
   /** Closes every connection and cancels every timer and request; resolves when the sockets are closed. */
@@ -195,9 +197,13 @@ export class StreamClient {
     this.epoch++;
     this.running = false;
     this.startPromise = undefined;
+    this.startWaiter?.reject(new StreamError('the Stream client was stopped before it connected', 'stopped'));
+    this.startWaiter = undefined;
+    this.settleFirstAttempt();
     this.connecting = false;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
+    this.clock.stop();
     this.abort?.abort();
     this.abort = undefined;
     const conns = [...(this.current ? [this.current] : []), ...this.pending, ...this.draining];
@@ -215,71 +221,18 @@ export class StreamClient {
     return secret ? text.split(secret).join('***') : text;
   }
 
-  private async requestTicket(): Promise<{ endpoint: string; ticket: string }> {
-    const body = {
-      clientId: this.options.clientId,
-      clientSecret: this.options.clientSecret,
-      subscriptions: [{ type: 'CALLBACK', topic: TOPIC_ROBOT }],
+  private requestTicket(): Promise<{ endpoint: string; ticket: string }> {
+    const { clientId, clientSecret } = this.options;
+    return requestTicket({
+      gatewayUrl: this.gatewayUrl,
+      clientId,
+      clientSecret,
       ua: this.options.ua || DEFAULT_UA,
-      localIp: localIp(),
-    };
-    const stopped = this.abort;
-    const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(), this.connectTimeoutMs);
-    const signal = stopped ? AbortSignal.any([stopped.signal, timeout.signal]) : timeout.signal;
-    let status: number;
-    let text: string;
-    try {
-      // Without Accept: application/json the gateway answers in XML (noted in the SDK).
-      const response = await this.fetchImpl(this.gatewayUrl, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-        body: JSON.stringify(body),
-        signal,
-      });
-      status = response.status;
-      text = await response.text();
-    } catch (error) {
-      if (stopped?.signal.aborted || !this.running) throw new StreamError('the Stream client was stopped before it connected', 'stopped');
-      if (timeout.signal.aborted) throw new StreamError(`DingTalk's Stream gateway did not answer within ${this.connectTimeoutMs} ms`, 'network');
-      throw new StreamError(this.redact(`could not reach DingTalk's Stream gateway: ${describe(error)}`), 'network');
-    } finally {
-      clearTimeout(timer);
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    const code = isObject(json) && typeof json.code === 'string' ? json.code : undefined;
-    const message = isObject(json) && typeof json.message === 'string' ? json.message : undefined;
-    const detail = this.redact([code, message].filter(Boolean).join(': ').slice(0, 300));
-    if ((status >= 400 && status < 500) || (status < 300 && code && !(isObject(json) && json.endpoint))) {
-      throw new StreamError(
-        `DingTalk refused the Client ID "${this.options.clientId}" and its Client Secret (HTTP ${status}${detail ? `, ${detail}` : ''}). ` +
-          'Check both in the DingTalk developer console, and that the app is published with its robot in Stream mode.',
-        'auth',
-        status,
-      );
-    }
-    if (status < 200 || status >= 300) {
-      throw new StreamError(`DingTalk's Stream gateway answered HTTP ${status}${detail ? ` (${detail})` : ''}`, 'network', status);
-    }
-    if (!isObject(json) || typeof json.endpoint !== 'string' || !json.endpoint || typeof json.ticket !== 'string' || !json.ticket) {
-      throw new StreamError('DingTalk\'s Stream gateway answered without an endpoint and a ticket', 'protocol', status);
-    }
-    let endpoint: URL;
-    try {
-      endpoint = new URL(json.endpoint);
-    } catch {
-      throw new StreamError('DingTalk\'s Stream gateway answered with an endpoint that is not a URL', 'protocol', status);
-    }
-    const secureGateway = new URL(this.gatewayUrl).protocol === 'https:';
-    if (!(endpoint.protocol === 'wss:' || (endpoint.protocol === 'ws:' && !secureGateway))) {
-      throw new StreamError(`DingTalk's Stream gateway answered with an endpoint that is not ${secureGateway ? 'wss:' : 'ws(s):'} (${endpoint.protocol})`, 'protocol', status);
-    }
-    return { endpoint: json.endpoint, ticket: json.ticket };
+      fetchImpl: this.fetchImpl,
+      timeoutMs: this.connectTimeoutMs,
+      stopped: this.abort?.signal,
+      redact: (text) => this.redact(text),
+    });
   }
 
   /** Asks for a fresh ticket and opens a WebSocket with it; resolves once the socket is open. */
@@ -287,7 +240,14 @@ export class StreamClient {
     const { endpoint, ticket } = await this.requestTicket();
     if (epoch !== this.epoch) throw new StreamError('the Stream client was stopped before it connected', 'stopped');
     const url = `${endpoint}${endpoint.includes('?') ? '&' : '?'}ticket=${encodeURIComponent(ticket)}`;
-    const ws = new WebSocket(url, { handshakeTimeout: this.connectTimeoutMs, maxPayload: 4 * 1024 * 1024, perMessageDeflate: false });
+    const tls = await this.options.tlsFor?.(new URL(endpoint));
+    if (epoch !== this.epoch) throw new StreamError('the Stream client was stopped before it connected', 'stopped');
+    const ws = new WebSocket(url, {
+      handshakeTimeout: this.connectTimeoutMs,
+      maxPayload: 4 * 1024 * 1024,
+      perMessageDeflate: false,
+      ...(tls ? { rejectUnauthorized: tls.rejectUnauthorized, ...(tls.ca ? { ca: [...tls.ca] } : {}) } : {}),
+    });
     const conn: Conn = { ws, epoch, healthy: false };
     this.pending.add(conn);
     ws.on('message', (data: WebSocket.RawData) => {
@@ -319,6 +279,9 @@ export class StreamClient {
     if (conn.healthy) this.failures = 0;
     conn.keepalive = setInterval(() => this.keepalive(conn), this.pingIntervalMs);
     this.setState('connected');
+    this.startWaiter?.resolve();
+    this.startWaiter = undefined;
+    this.settleFirstAttempt();
   }
 
   private keepalive(conn: Conn): void {
@@ -382,9 +345,45 @@ export class StreamClient {
     } catch (error) {
       if (epoch !== this.epoch || !this.running) return;
       this.connecting = false;
+      const failure = error instanceof StreamError ? error : new StreamError(this.redact(describe(error)), 'network');
+      // Refused credentials before the first connection will not change by trying again; later, they may
+      // be a passing fault of DingTalk's, so the connection keeps trying.
+      if (this.startWaiter && failure.kind === 'auth') return this.giveUp(failure);
       this.failures++;
-      this.report(error instanceof StreamError ? error.message : describe(error));
+      this.report(failure.message);
       this.scheduleReconnect();
+      this.settleFirstAttempt();
+    }
+  }
+
+  private giveUp(failure: StreamError): void {
+    this.running = false;
+    this.startPromise = undefined;
+    this.abort = undefined;
+    this.clock.stop();
+    this.startWaiter?.reject(failure);
+    this.startWaiter = undefined;
+    this.stateValue = { error: failure.message };
+    this.emit(this.stateValue);
+    this.settleFirstAttempt();
+  }
+
+  // ---- sleep -----------------------------------------------------------------------------------------------
+
+  /** After a sleep: reconnect now, rather than after the backoff or the ping watchdog's 30 s. */
+  private onWake(late: number): void {
+    if (!this.running) return;
+    this.report(`the computer was asleep or stalled for about ${Math.round(late / 1000)} s; reconnecting now`);
+    this.failures = 0;
+    if (this.reconnectTimer) {
+      clearTimeout(this.reconnectTimer);
+      this.reconnectTimer = undefined;
+      this.scheduleReconnect(0);
+    } else if (this.current) {
+      // Closing it reconnects (onClose) at once rather than after the ping watchdog's 30 s.
+      const conn = this.current;
+      conn.healthy = true;
+      conn.ws.terminate();
     }
   }
 
@@ -485,22 +484,16 @@ export class StreamClient {
       this.report(`DingTalk sent a robot message that could not be read: ${parsed.reason}`);
       return;
     }
-    if (this.seen.seen(parsed.message.msgId)) {
-      done();
-      return;
-    }
-    let result: Promise<void> | void;
+    // Acknowledged as soon as it is read, before the handler (policy, a rate-limited pairing reply, the Inbox) runs:
+    // a slow handler must never make DingTalk deliver the message again.
+    done();
+    if (this.seen.seen(parsed.message.msgId)) return;
+    const failed = (error: unknown) => this.report(`handling message ${parsed.message.msgId} failed: ${describe(error)}`);
     try {
-      result = this.options.onMessage(parsed.message);
+      Promise.resolve(this.options.onMessage(parsed.message)).catch(failed);
     } catch (error) {
-      done();
-      this.report(`handling message ${parsed.message.msgId} failed: ${describe(error)}`);
-      return;
+      failed(error);
     }
-    Promise.resolve(result).then(done, (error: unknown) => {
-      done();
-      this.report(`handling message ${parsed.message.msgId} failed: ${describe(error)}`);
-    });
   }
 
   // ---- state -----------------------------------------------------------------------------------------------

@@ -52,6 +52,8 @@ export interface StandIn {
   sessionReplies: Recorded[];
   injectFault(fault: Fault, count?: number): void;
   createSessionWebhook(expiresAtMs: number): string;
+  /** Session replies wait (unanswered) until release(), as DingTalk's answer to a throttled reply would. */
+  holdSessionReplies(): { pending(): number; release(): void };
   waitForAccepted(count: number, timeoutMs?: number): Promise<Recorded[]>;
   waitForSessionReplies(count: number, timeoutMs?: number): Promise<Recorded[]>;
   reset(): void;
@@ -260,8 +262,11 @@ export async function startDingTalkStandIn(options: StandInOptions): Promise<Sta
     answer(res, 0, 'ok');
   }
 
+  let heldReplies: (() => void)[] | undefined;
+
   async function sessionReply(req: http.IncomingMessage, res: http.ServerResponse, id: string): Promise<void> {
     const raw = await readBody(req);
+    if (heldReplies) await new Promise<void>((resume) => heldReplies!.push(resume));
     const expiresAt = sessions.get(id);
     const record = (errcode: number, errmsg: string, body: unknown) => {
       state.sessionReplies.push({ at: now(), accessToken: '', body, rawBytes: raw.length, errcode, errmsg, query: {}, headers: req.headers });
@@ -353,6 +358,17 @@ export async function startDingTalkStandIn(options: StandInOptions): Promise<Sta
     get sessionReplies() { return state.sessionReplies; },
     injectFault(fault, count = 1) {
       for (let i = 0; i < count; i++) faults.push(fault);
+    },
+    holdSessionReplies() {
+      const held: (() => void)[] = [];
+      heldReplies = held;
+      return {
+        pending: () => held.length,
+        release: () => {
+          if (heldReplies === held) heldReplies = undefined;
+          for (const resume of held.splice(0)) resume();
+        },
+      };
     },
     createSessionWebhook(expiresAtMs) {
       const id = `session-${++sessionCounter}-${Math.random().toString(36).slice(2, 10)}`;

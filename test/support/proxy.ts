@@ -13,13 +13,22 @@ export interface Proxy {
   stop(): Promise<void>;
 }
 
-export async function startTinyproxy(): Promise<Proxy> {
+export interface TinyproxyOptions {
+  /** Require these credentials (tinyproxy's BasicAuth): anything else gets a 407. */
+  basicAuth?: { user: string; password: string };
+  /** Forward every request, CONNECT included, to this proxy (`127.0.0.1:port`), e.g. a TLS-inspecting one. */
+  upstream?: string;
+}
+
+export async function startTinyproxy(options: TinyproxyOptions = {}): Promise<Proxy> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dingtalk-proxy-'));
   const port = await freePort();
   const logFile = path.join(dir, 'tinyproxy.log');
   const config = path.join(dir, 'tinyproxy.conf');
   fs.writeFileSync(config, [
     `Port ${port}`, 'Listen 127.0.0.1', 'Allow 127.0.0.1', 'Timeout 30', `LogFile "${logFile}"`, 'LogLevel Connect', 'MaxClients 20',
+    ...(options.basicAuth ? [`BasicAuth ${options.basicAuth.user} ${options.basicAuth.password}`] : []),
+    ...(options.upstream ? [`Upstream http ${options.upstream}`] : []),
   ].join('\n'));
   const child = spawn('/usr/bin/tinyproxy', ['-d', '-c', config], { detached: true, stdio: 'ignore' });
   process.once('exit', () => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } });

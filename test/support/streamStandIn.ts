@@ -33,6 +33,8 @@ export interface StreamStandInOptions {
   ackTimeoutMs?: number;
   /** After a `disconnect` notice DingTalk closes the socket about 10 s later. Default 10 s. */
   disconnectGraceMs?: number;
+  /** The WebSocket endpoint handed out with tickets (e.g. DingTalk's wss: host, reached through a test proxy). */
+  endpoint?: string;
 }
 
 export interface OpenRequest {
@@ -80,6 +82,8 @@ export interface StreamStandIn {
   sendFrame(frame: { type: string; headers: Record<string, unknown>; data: string }): Promise<AnyFrame>;
   /** Drops every socket without a close handshake, as a network failure would. */
   disconnectAll(): void;
+  /** The next connections/open requests get these answers, in order (an outage's 503, a 403 QpsLimit…). */
+  failNextOpens(...answers: { status: number; code: string; message?: string }[]): void;
   /** A SYSTEM `disconnect` to every connection; the sockets are closed disconnectGraceMs later. */
   sendSystemDisconnect(): void;
   waitForConnections(n: number, timeoutMs?: number): Promise<void>;
@@ -116,6 +120,7 @@ export async function startStreamStandIn(options: StreamStandInOptions): Promise
   const changes = new EventEmitter();
   changes.setMaxListeners(0);
   let acceptedCount = 0;
+  const forcedOpens: { status: number; code: string; message?: string }[] = [];
   let pings = 0;
   let counter = 0;
   let closed = false;
@@ -139,6 +144,7 @@ export async function startStreamStandIn(options: StreamStandInOptions): Promise
       const accept = req.headers.accept;
       const record: OpenRequest = { status: 0, secretMatched: false, accept };
       openRequests.push(record);
+      const forced = forcedOpens.shift();
       const reply = (status: number, body: Record<string, string>) => {
         record.status = status;
         if (!/application\/json/i.test(accept ?? '')) {
@@ -149,6 +155,10 @@ export async function startStreamStandIn(options: StreamStandInOptions): Promise
         }
         json(res, status, body);
       };
+      if (forced) {
+        reply(forced.status, { code: forced.code, message: forced.message ?? forced.code });
+        return;
+      }
       let body: unknown;
       try {
         body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
@@ -177,7 +187,7 @@ export async function startStreamStandIn(options: StreamStandInOptions): Promise
       tickets.push({ ticket, clientId: app.clientId, expiresAt: Date.now() + ticketTtlMs, used: false });
       record.ticket = ticket;
       const { port } = server.address() as AddressInfo;
-      reply(200, { endpoint: `ws://127.0.0.1:${port}${CONNECT_PATH}`, ticket });
+      reply(200, { endpoint: options.endpoint ?? `ws://127.0.0.1:${port}${CONNECT_PATH}`, ticket });
     });
   });
 
@@ -300,6 +310,9 @@ export async function startStreamStandIn(options: StreamStandInOptions): Promise
     },
     sendPing: () => sendFrame({ type: 'SYSTEM', headers: { topic: 'ping', messageId: nextMessageId() }, data: JSON.stringify({ opaque: randomUUID() }) }),
     sendFrame,
+    failNextOpens: (...answers) => {
+      forcedOpens.push(...answers);
+    },
     disconnectAll: () => {
       for (const client of clients) client.ws.terminate();
       // Counted as gone at once, so waitForConnections(n) right after this waits for new connections.

@@ -242,7 +242,7 @@ test('a proxy from the environment is used for loopback too; only the given NO_P
   const viaProxy = createDispatcher({ env: { HTTP_PROXY: proxy.url } });
   t.after(() => viaProxy.close());
   const refused = await new RobotClient({ dispatcher: viaProxy, sleep: async () => undefined }).send(target, textMessage('x'));
-  assert.equal(!refused.ok && refused.problem.kind, 'proxyFailed');
+  assert.equal(!refused.ok && refused.problem.kind, 'proxyAuth');
   assert.equal(!refused.ok && refused.problem.retry, 'no');
   assert.equal(refused.attempts, 1);
   assert.deepEqual(proxy.asked, [`CONNECT 127.0.0.1:${port} HTTP/1.1`]);
@@ -258,7 +258,7 @@ test('a proxy from the environment is used for loopback too; only the given NO_P
   const explicit = createDispatcher({ proxy: proxy.url, env: { NO_PROXY: '127.0.0.1' } });
   t.after(() => explicit.close());
   const viaSetting = await new RobotClient({ dispatcher: explicit, sleep: async () => undefined }).send(target, textMessage('x'));
-  assert.equal(!viaSetting.ok && viaSetting.problem.kind, 'proxyFailed');
+  assert.equal(!viaSetting.ok && viaSetting.problem.kind, 'proxyAuth');
   assert.equal(proxy.asked.length, 2, 'VS Code\'s http.proxy is used for every request');
 });
 
@@ -291,7 +291,7 @@ test('an untrusted certificate is not retried, unless http.proxyStrictSSL is off
   t.after(() => Promise.all([strict.close(), lax.close()]));
   const sleeps: number[] = [];
   const refused: SendOutcome = await new RobotClient({ dispatcher: strict, sleep: async (ms) => { sleeps.push(ms); } }).send(target, textMessage('x'));
-  assert.equal(!refused.ok && refused.problem.kind, 'tlsFailed');
+  assert.equal(!refused.ok && refused.problem.kind, 'tlsUntrusted');
   assert.equal(refused.attempts, 1);
   assert.deepEqual(sleeps, []);
   assertNoSecrets(refused);

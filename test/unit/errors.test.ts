@@ -77,8 +77,8 @@ test('HTTP statuses: 5xx and 429 back off, other 4xx do not, 407 is the proxy', 
     assert.equal(explainHttpStatus(status).kind, 'httpError', String(status));
   }
   assert.deepEqual(explainHttpStatus(407), {
-    kind: 'proxyFailed', retry: 'no', errmsg: 'HTTP 407',
-    message: 'The proxy refused the connection. Check the http.proxy setting and its credentials.',
+    kind: 'proxyAuth', retry: 'no', errmsg: 'HTTP 407',
+    message: 'The proxy refused the credentials (HTTP 407). Check http.proxyAuthorization or the user name and password in http.proxy. The message is kept.',
   });
 });
 
@@ -94,13 +94,18 @@ test('network errors: unreachable and timeouts back off; certificates and proxy 
     [withCode('Headers Timeout Error', 'UND_ERR_HEADERS_TIMEOUT'), 'timeout', 'backoff'],
     [withCode('Body Timeout Error', 'UND_ERR_BODY_TIMEOUT'), 'timeout', 'backoff'],
     [new DOMException('The operation was aborted due to timeout', 'TimeoutError'), 'timeout', 'backoff'],
-    [withCode('self-signed certificate in certificate chain', 'SELF_SIGNED_CERT_IN_CHAIN'), 'tlsFailed', 'no'],
-    [withCode('unable to verify the first certificate', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'), 'tlsFailed', 'no'],
-    [withCode('certificate has expired', 'CERT_HAS_EXPIRED'), 'tlsFailed', 'no'],
-    [new TypeError('fetch failed', { cause: withCode('Hostname/IP does not match certificate\'s altnames', 'ERR_TLS_CERT_ALTNAME_INVALID') }), 'tlsFailed', 'no'],
-    [withCode('Proxy response (407) !== 200 when HTTP Tunneling', 'UND_ERR_ABORTED'), 'proxyFailed', 'no'],
+    [withCode('self-signed certificate in certificate chain', 'SELF_SIGNED_CERT_IN_CHAIN'), 'tlsUntrusted', 'no'],
+    [withCode('self-signed certificate', 'DEPTH_ZERO_SELF_SIGNED_CERT'), 'tlsUntrusted', 'no'],
+    [withCode('unable to verify the first certificate', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'), 'tlsUntrusted', 'no'],
+    [withCode('unable to get local issuer certificate', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY'), 'tlsUntrusted', 'no'],
+    [withCode('certificate has expired', 'CERT_HAS_EXPIRED'), 'tlsExpired', 'no'],
+    [withCode('certificate is not yet valid', 'CERT_NOT_YET_VALID'), 'tlsExpired', 'no'],
+    [new TypeError('fetch failed', { cause: withCode('Hostname/IP does not match certificate\'s altnames', 'ERR_TLS_CERT_ALTNAME_INVALID') }), 'tlsHostMismatch', 'no'],
+    [withCode('unsupported certificate purpose', 'UNSUPPORTED_CERTIFICATE_PURPOSE'), 'tlsFailed', 'no'],
+    [withCode('Proxy response (407) !== 200 when HTTP Tunneling', 'UND_ERR_ABORTED'), 'proxyAuth', 'no'],
     [withCode('Proxy response (403) !== 200 when HTTP Tunneling', 'UND_ERR_ABORTED'), 'proxyFailed', 'no'],
-    [withCode('Proxy Authentication Required (407)', 'UND_ERR_INVALID_ARG'), 'proxyFailed', 'no'],
+    [withCode('Proxy Authentication Required (407)', 'UND_ERR_INVALID_ARG'), 'proxyAuth', 'no'],
+    [withCode('unsupported proxy socks://127.0.0.1:1080', 'ERR_PROXY_UNSUPPORTED'), 'proxyFailed', 'no'],
     [withCode('Proxy response (502) !== 200 when HTTP Tunneling', 'UND_ERR_ABORTED'), 'unreachable', 'backoff'],
     ['a string thrown', 'unreachable', 'backoff'],
     [undefined, 'unreachable', 'backoff'],
@@ -113,6 +118,37 @@ test('network errors: unreachable and timeouts back off; certificates and proxy 
   }
   assert.equal(explainNetworkError(withCode('connect ECONNREFUSED 127.0.0.1:9', 'ECONNREFUSED')).message,
     'DingTalk could not be reached. Check the network or proxy; the message is retried.');
-  assert.match(explainNetworkError(withCode('x', 'CERT_HAS_EXPIRED')).message, /http\.proxyStrictSSL/);
+  assert.match(explainNetworkError(withCode('x', 'CERT_HAS_EXPIRED')).message, /clock/);
   assert.equal(explainNetworkError(withCode('getaddrinfo ENOTFOUND oapi.dingtalk.com', 'ENOTFOUND')).errmsg, 'ENOTFOUND');
+});
+
+test('certificate problems advise trusting the organisation\'s root first, turning checks off last with its risk', () => {
+  for (const code of ['SELF_SIGNED_CERT_IN_CHAIN', 'ERR_TLS_CERT_ALTNAME_INVALID', 'UNSUPPORTED_CERTIFICATE_PURPOSE']) {
+    const { message } = explainNetworkError(withCode('x', code));
+    const trust = message.search(/trust its root certificate/);
+    const lastResort = message.search(/Last resort only: http\.proxyStrictSSL set to false/);
+    assert.ok(trust > 0 && lastResort > trust, message);
+    assert.match(message, /NODE_EXTRA_CA_CERTS/);
+    assert.match(message, /access token/);
+  }
+});
+
+test('through a proxy, the problem names it (host:port, never its credentials) as a placeholder value', () => {
+  const untrusted = explainNetworkError(withCode('self-signed certificate in certificate chain', 'SELF_SIGNED_CERT_IN_CHAIN'), { proxy: '127.0.0.1:3128' });
+  assert.equal(untrusted.kind, 'tlsUntrusted');
+  assert.match(untrusted.message, /^Through the proxy \{0\}, /);
+  assert.deepEqual(untrusted.args, ['127.0.0.1:3128']);
+  assert.ok(PROBLEM_MESSAGES.includes(untrusted.message));
+  const auth = explainNetworkError(withCode('Proxy response (407) !== 200 when HTTP Tunneling', 'UND_ERR_ABORTED'), { proxy: 'proxy.corp:8080' });
+  assert.equal(auth.kind, 'proxyAuth');
+  assert.deepEqual(auth.args, ['proxy.corp:8080', '407']);
+  assert.match(auth.message, /The proxy \{0\} refused the credentials \(HTTP \{1\}\)/);
+  const tinyproxy = explainNetworkError(withCode('Proxy response (401) !== 200 when HTTP Tunneling', 'UND_ERR_ABORTED'), { proxy: 'p:1' });
+  assert.equal(tinyproxy.kind, 'proxyAuth', 'wrong credentials answered with 401 (tinyproxy)');
+  assert.deepEqual(tinyproxy.args, ['p:1', '401']);
+  const timeout = explainNetworkError(withCode('Connect Timeout Error', 'UND_ERR_CONNECT_TIMEOUT'), { proxy: 'proxy.corp:8080' });
+  assert.equal(timeout.args, undefined, 'messages without a proxy variant stay as they are');
+  const direct = explainNetworkError(withCode('self-signed certificate in certificate chain', 'SELF_SIGNED_CERT_IN_CHAIN'));
+  assert.equal(direct.args, undefined);
+  assert.doesNotMatch(direct.message, /\{0\}/);
 });

@@ -147,26 +147,53 @@ test('refused credentials: start() rejects clearly, without the secret, and does
   await unknownApp.stop();
 });
 
-test('an error body, an echoed secret, a 5xx and an insecure endpoint are reported without the secret', async () => {
-  const reply = (status: number, body: unknown): typeof fetch => async () => new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
-  const cases: { fetchImpl: typeof fetch; kind: StreamError['kind']; pattern: RegExp }[] = [
-    { fetchImpl: reply(200, { code: 'InvalidAuthentication', message: `secret ${APP.clientSecret} is wrong` }), kind: 'auth', pattern: /HTTP 200, InvalidAuthentication: secret \*\*\* is wrong/ },
-    { fetchImpl: reply(403, { code: 'Forbidden.AccessDenied', message: 'app not published' }), kind: 'auth', pattern: /HTTP 403, Forbidden.AccessDenied/ },
-    { fetchImpl: reply(503, { code: 'ServiceUnavailable' }), kind: 'network', pattern: /HTTP 503/ },
-    { fetchImpl: reply(200, { endpoint: 'ws://wss-open-connection.dingtalk.com/connect', ticket: 't' }), kind: 'protocol', pattern: /not wss:/ },
-    { fetchImpl: reply(200, { ticket: 't' }), kind: 'protocol', pattern: /without an endpoint and a ticket/ },
-    { fetchImpl: async () => { throw new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) }); }, kind: 'network', pattern: /could not reach .*ECONNREFUSED/ },
+const reply = (status: number, body: unknown): typeof fetch => async () =>
+  new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+
+test('refused credentials in an error body are reported without the secret, and start() gives up', async () => {
+  const cases: { fetchImpl: typeof fetch; pattern: RegExp }[] = [
+    { fetchImpl: reply(200, { code: 'InvalidAuthentication', message: `secret ${APP.clientSecret} is wrong` }), pattern: /HTTP 200, InvalidAuthentication: secret \*\*\* is wrong/ },
+    { fetchImpl: reply(403, { code: 'Forbidden.AccessDenied', message: 'app not published' }), pattern: /HTTP 403, Forbidden.AccessDenied/ },
   ];
   for (const c of cases) {
     const states: StreamState[] = [];
     const client = new StreamClient({ ...APP, fetchImpl: c.fetchImpl, onMessage: () => undefined, onState: (s) => states.push(s) });
     const error = await client.start().then(() => assert.fail('start() resolved'), (e: unknown) => e);
     assert.ok(error instanceof StreamError, String(error));
-    assert.equal(error.kind, c.kind, error.message);
+    assert.equal(error.kind, 'auth', error.message);
     assert.match(error.message, c.pattern);
     assertNoSecret(error.message);
     for (const s of states) assertNoSecret(JSON.stringify(s));
+    assert.ok(!states.includes('reconnecting'));
     await client.stop();
+  }
+});
+
+test('a 5xx, an insecure endpoint, no ticket or no network on the first attempt: reported and retried, shown as reconnecting', async () => {
+  const cases: { fetchImpl: typeof fetch; pattern: RegExp }[] = [
+    { fetchImpl: reply(503, { code: 'ServiceUnavailable' }), pattern: /HTTP 503/ },
+    { fetchImpl: reply(200, { endpoint: 'ws://wss-open-connection.dingtalk.com/connect', ticket: 't' }), pattern: /not wss:/ },
+    { fetchImpl: reply(200, { ticket: 't' }), pattern: /without an endpoint and a ticket/ },
+    {
+      fetchImpl: async () => { throw new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) }); },
+      pattern: /could not reach .*ECONNREFUSED/,
+    },
+  ];
+  for (const c of cases) {
+    const states: StreamState[] = [];
+    const events = new EventEmitter();
+    const client = new StreamClient({
+      ...APP, fetchImpl: c.fetchImpl, backoffMs: [60_000], onMessage: () => undefined,
+      onState: (s) => { states.push(s); events.emit('state', s); },
+    });
+    const reconnecting = waitEvent(events, 'state', (s: StreamState) => s === 'reconnecting', 'reconnecting');
+    const starting = client.start();
+    await reconnecting;
+    const error = states.find((s): s is { error: string } => typeof s === 'object');
+    assert.match(error?.error ?? '', c.pattern);
+    for (const s of states) assertNoSecret(JSON.stringify(s));
+    await client.stop();
+    await assert.rejects(starting, (e: unknown) => e instanceof StreamError && e.kind === 'stopped');
   }
 });
 
@@ -191,7 +218,7 @@ test('the connection request goes to DingTalk by default', async () => {
   await client.stop();
 });
 
-test('a robot message reaches onMessage parsed, and is acknowledged after onMessage resolves', async (t) => {
+test('a robot message reaches onMessage parsed, and is acknowledged while onMessage is still busy', async (t) => {
   let release!: () => void;
   const handled = new EventEmitter();
   const h = await setup(t, {}, {
@@ -208,11 +235,9 @@ test('a robot message reaches onMessage parsed, and is acknowledged after onMess
   const called = once(handled, 'called');
   const sent = h.standIn.sendBotMessage(data, { messageId: '212ca9d7_974_1898c159aa6_1783b' });
   await called;
-  // Frames on one socket arrive in order: once the answer to a later ping is in, an early ACK would be too.
-  await h.standIn.sendPing();
-  assert.equal(h.standIn.received.filter((f) => f?.headers?.messageId === '212ca9d7_974_1898c159aa6_1783b').length, 0, 'ACK sent before onMessage resolved');
-  release();
+  // A slow handler (a rate-limited pairing reply takes seconds) must not hold the ACK back: it is already there.
   const { ack } = await sent;
+  release();
   assert.deepEqual(ack, {
     code: 200,
     headers: { contentType: 'application/json', messageId: '212ca9d7_974_1898c159aa6_1783b' },
@@ -388,10 +413,18 @@ test('the stand-in gateway: tickets are single-use and expire; JSON needs Accept
 
   const expiring = await startStreamStandIn({ apps: [APP], ticketTtlMs: -1 });
   t.after(() => expiring.close());
-  const client = new StreamClient({ ...APP, gatewayUrl: expiring.gatewayUrl, onMessage: () => undefined });
-  await assert.rejects(client.start(), /Unexpected server response: 401/);
+  // A refused upgrade is not a refusal of the credentials: reported, then retried with a fresh ticket.
+  const events = new EventEmitter();
+  const client = new StreamClient({
+    ...APP, gatewayUrl: expiring.gatewayUrl, backoffMs: [60_000], onMessage: () => undefined,
+    onState: (s) => events.emit('state', s),
+  });
+  const reported = waitEvent(events, 'state', (s: StreamState) => typeof s === 'object', 'an error');
+  const starting = client.start();
+  assert.match(((await reported) as { error: string }).error, /Unexpected server response: 401/);
   assert.deepEqual(expiring.refusedUpgrades.map((r) => r.reason), ['ticket expired']);
   await client.stop();
+  await assert.rejects(starting, (e: unknown) => e instanceof StreamError && e.kind === 'stopped');
 });
 
 test('keepalive: pings keep a healthy connection; the watchdog replaces a silent one', async (t) => {
@@ -447,6 +480,82 @@ test('stop() while connecting rejects start(); the client can start again after 
   await h.standIn.sendBotMessage(botMessage());
   assert.equal(h.messages.length, 1);
   assert.equal(new Set(h.standIn.tickets.map((x) => x.ticket)).size, h.standIn.tickets.length);
+});
+
+test('started during an outage (connections/open answers 503): reconnecting, then connected once it recovers', async (t) => {
+  const h = await setup(t);
+  h.standIn.failNextOpens({ status: 503, code: 'ServiceUnavailable' }, { status: 503, code: 'ServiceUnavailable' });
+  const starting = h.client.start();
+  // The first attempt's outcome is known at once (for the gateway's status), without waiting out the outage.
+  await h.client.firstAttempt();
+  assert.ok(h.client.state === 'reconnecting' || h.client.state === 'connected', JSON.stringify(h.client.state));
+  await starting;
+  assert.equal(h.client.state, 'connected');
+  assert.deepEqual(h.standIn.openRequests.map((r) => r.status), [503, 503, 200]);
+  assert.ok(h.states.includes('reconnecting'));
+  assert.equal(h.errors.length, 2);
+  assert.match(h.errors[0], /HTTP 503/);
+  await h.standIn.sendBotMessage(botMessage());
+  assert.equal(h.messages.length, 1);
+});
+
+test('403 QpsLimit and 429 are named as rate limiting (not as wrong credentials) and retried', async (t) => {
+  const h = await setup(t);
+  h.standIn.failNextOpens(
+    { status: 403, code: 'Forbidden.AccessDenied.QpsLimitForApi', message: 'qps limit' },
+    { status: 429, code: 'Throttling', message: 'too many requests' },
+  );
+  await h.client.start();
+  assert.equal(h.client.state, 'connected');
+  assert.equal(h.errors.length, 2);
+  for (const error of h.errors) {
+    assert.match(error, /rate limiting/);
+    assert.doesNotMatch(error, /refused the Client ID|Client Secret/);
+  }
+  assert.match(h.errors[0], /HTTP 403, Forbidden\.AccessDenied\.QpsLimitForApi/);
+  assert.match(h.errors[1], /HTTP 429/);
+});
+
+test('after the computer slept (the wall clock jumped), the connection is replaced at once', async (t) => {
+  let wall = Date.now();
+  const h = await setup(t, {}, { now: () => wall, clockCheckMs: 20, backoffMs: [5] });
+  await h.client.start();
+  assert.equal(h.standIn.accepted(), 1);
+  const reported = h.nextState((s) => typeof s === 'object' && /asleep/.test(s.error));
+  // The timers did not run for a minute but the clock did: as after a laptop lid was closed.
+  wall += 60_000;
+  await reported;
+  await h.standIn.waitForAccepted(2);
+  await h.nextState((s) => s === 'connected');
+  await h.standIn.sendBotMessage(botMessage());
+  assert.equal(h.messages.length, 1);
+});
+
+test('a small clock drift is not a sleep', async (t) => {
+  let wall = Date.now();
+  const h = await setup(t, {}, { now: () => wall, clockCheckMs: 20 });
+  await h.client.start();
+  wall += 1_000;
+  // Several checks run (the stand-in answers pings in between); nothing is reported and the connection stays.
+  await h.standIn.sendPing();
+  await h.standIn.sendPing();
+  assert.equal(h.errors.length, 0);
+  assert.equal(h.standIn.accepted(), 1);
+});
+
+test('the gateway URL must be https:, or http: to this computer only', async () => {
+  for (const gatewayUrl of ['http://api.dingtalk.com/v1.0/gateway/connections/open', 'http://192.168.1.5:8080/open']) {
+    const client = new StreamClient({ ...APP, gatewayUrl, onMessage: () => undefined, fetchImpl: () => assert.fail('no request may be made') });
+    const error = await client.start().then(() => assert.fail('start() resolved'), (e: unknown) => e);
+    assert.ok(error instanceof StreamError);
+    assert.equal(error.kind, 'config');
+    assert.match(error.message, /must be https:/);
+    assert.deepEqual(client.state, { error: error.message });
+  }
+  for (const gatewayUrl of ['https://api.dingtalk.com/open', 'http://127.0.0.1:9/open', 'http://localhost:9/open']) {
+    const client = new StreamClient({ ...APP, gatewayUrl, onMessage: () => undefined, fetchImpl: reply(401, { code: 'InvalidAuthentication' }) });
+    await assert.rejects(client.start(), (e: unknown) => e instanceof StreamError && e.kind === 'auth');
+  }
 });
 
 test('stop() leaves no handles: a process that used the client exits by itself', async () => {
