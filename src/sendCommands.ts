@@ -4,6 +4,8 @@ import * as vscode from 'vscode';
 import type { DingTalkProblem } from './core/errors';
 import { markdownMessage, RobotMessage, textMessage } from './core/messages';
 import { snippetMarkdown } from './core/snippet';
+import { snippetOrigin } from './send/permalink';
+import { secretGuard } from './send/secretScan';
 import type { RobotConfig } from './robots';
 import type { RobotActions } from './robotActions';
 import { partsFor, problemText, SendService } from './sendService';
@@ -115,6 +117,7 @@ export class SendCommands {
       endLine: endLine + 1,
       language: editor.document.languageId,
       code: editor.document.getText(range),
+      origin: await snippetOrigin(editor.document, range.start.line + 1, endLine + 1),
     });
     await this.deliver(robot, markdownMessage(snippet.title, snippet.text), snippet.title, true);
   }
@@ -140,7 +143,9 @@ export class SendCommands {
   }
 
   /** Optional preview, keyword check, then queue and report. Never drops the message on failure. */
-  private async deliver(robot: RobotConfig, message: RobotMessage, label: string, previewable: boolean): Promise<void> {
+  private async deliver(robot: RobotConfig, original: RobotMessage, label: string, previewable: boolean): Promise<void> {
+    const message = await secretGuard.check(original);
+    if (!message) return;
     if (lacksKeyword(robot, message)) {
       const sendAnyway = vscode.l10n.t('Send Anyway');
       const answer = await vscode.window.showWarningMessage(
