@@ -42,7 +42,7 @@ export function maskSecret(value: string): string {
 function kindOf(message: SecretLintCoreResultMessage): string {
   const typeName = (message.data as Record<string, unknown> | undefined)?.typeName;
   if (typeof typeName === 'string') return typeName;
-  return message.messageId.replace(/_/g, ' ').replace(/([a-z])([A-Z])/g, '$1 $2');
+  return message.messageId.replace(/_/g, ' ').replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2').replace(/([a-z])([A-Z])/g, '$1 $2');
 }
 
 /**
