@@ -19,6 +19,19 @@ interface Running {
   /** Settles when the output stream has ended. */
   drained?: Promise<void>;
   requested: boolean;
+  /** A task's command line, to recognise the task's own run in its terminal. */
+  commandLine?: string;
+  /** The terminal command is a task's run: the task reports it. */
+  ofTask?: Running;
+}
+
+/** What a shell task runs, as shell integration reports its command line. */
+function taskCommandLine(task: vscode.Task): string | undefined {
+  const execution = task.execution;
+  if (!(execution instanceof vscode.ShellExecution)) return undefined;
+  if (execution.commandLine) return execution.commandLine.trim();
+  const parts = [execution.command, ...(execution.args ?? [])].map((part) => (typeof part === 'string' ? part : part?.value));
+  return parts.filter(Boolean).join(' ').trim();
 }
 
 /** How long to wait, after a command ended, for the last of its output to be read. */
@@ -35,6 +48,15 @@ function folderName(scope: vscode.TaskScope | vscode.WorkspaceFolder | undefined
   return vscode.workspace.workspaceFolders?.[0]?.name;
 }
 
+/** Output is only available from the moment it is first read, so every command's is read from its start. */
+async function readInto(execution: vscode.TerminalShellExecution, tail: TailBuffer, log: Log): Promise<void> {
+  try {
+    for await (const data of execution.read()) tail.write(data);
+  } catch (error) {
+    log.warn(`terminal output not readable: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
 export class FinishedNotifier {
   private readonly tasks = new Map<vscode.TaskExecution, Running>();
   private readonly commands = new Map<vscode.TerminalShellExecution, Running>();
@@ -44,40 +66,58 @@ export class FinishedNotifier {
   register(): vscode.Disposable[] {
     return [
       vscode.commands.registerCommand('dingtalk.notifyWhenFinished', () => this.notifyWhenFinished()),
-      vscode.tasks.onDidStartTaskProcess((e) => this.tasks.set(e.execution, {
-        name: e.execution.task.name, startedAt: Date.now(), folder: folderName(e.execution.task.scope), requested: false,
-      })),
+      vscode.tasks.onDidStartTaskProcess((e) => this.taskStarted(e.execution)),
       vscode.tasks.onDidEndTaskProcess((e) => {
         const running = this.tasks.get(e.execution);
         this.tasks.delete(e.execution);
         if (running) void this.finished(running, e.exitCode);
       }),
-      vscode.window.onDidStartTerminalShellExecution((e) => this.commandStarted(e.execution)),
+      vscode.window.onDidStartTerminalShellExecution((e) => this.commandStarted(e.execution, e.terminal)),
       vscode.window.onDidEndTerminalShellExecution((e) => {
         const running = this.commands.get(e.execution);
         this.commands.delete(e.execution);
-        if (running) void this.finished(running, e.exitCode);
+        if (running && !running.ofTask) void this.finished(running, e.exitCode);
       }),
     ];
   }
 
-  private commandStarted(execution: vscode.TerminalShellExecution): void {
+  private taskStarted(execution: vscode.TaskExecution): void {
+    const task: Running = {
+      name: execution.task.name,
+      startedAt: Date.now(),
+      folder: folderName(execution.task.scope),
+      requested: false,
+      commandLine: taskCommandLine(execution.task),
+    };
+    this.tasks.set(execution, task);
+    // The task's command may have been seen in its terminal first.
+    const command = [...this.commands.values()].find((c) => !c.ofTask && c.commandLine !== undefined && c.commandLine === task.commandLine);
+    if (command) {
+      Object.assign(task, { tail: command.tail, drained: command.drained, requested: command.requested });
+      command.ofTask = task;
+    }
+  }
+
+  private commandStarted(execution: vscode.TerminalShellExecution, terminal: vscode.Terminal): void {
     const tail = new TailBuffer();
+    // Where tasks run with shell integration, their command shows up here too: its output goes to the task.
+    const commandLine = execution.commandLine.value.trim();
+    const ofTask = [...this.tasks.values()].find((task) => !task.tail && (task.commandLine === commandLine || task.name === terminal.name));
+    if (ofTask) {
+      ofTask.tail = tail;
+      ofTask.drained = readInto(execution, tail, this.log);
+      this.commands.set(execution, { name: ofTask.name, startedAt: ofTask.startedAt, requested: false, ofTask });
+      return;
+    }
     const running: Running = {
       name: execution.commandLine.value || vscode.l10n.t('terminal command'),
       startedAt: Date.now(),
       folder: (execution.cwd && vscode.workspace.getWorkspaceFolder(execution.cwd)?.name) || folderName(undefined),
       tail,
       requested: false,
+      commandLine,
     };
-    // Output is only available from the moment it is first read, so every command's is read from its start.
-    running.drained = (async () => {
-      try {
-        for await (const data of execution.read()) tail.write(data);
-      } catch (error) {
-        this.log.warn(`terminal output not readable: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    })();
+    running.drained = readInto(execution, tail, this.log);
     this.commands.set(execution, running);
   }
 
@@ -85,7 +125,7 @@ export class FinishedNotifier {
   async notifyWhenFinished(): Promise<void> {
     const candidates = [
       ...[...this.tasks.values()].map((running) => ({ running, label: `$(tools) ${running.name}`, description: vscode.l10n.t('task') })),
-      ...[...this.commands.values()].map((running) => ({ running, label: `$(terminal) ${running.name}`, description: vscode.l10n.t('terminal command') })),
+      ...[...this.commands.values()].filter((running) => !running.ofTask).map((running) => ({ running, label: `$(terminal) ${running.name}`, description: vscode.l10n.t('terminal command') })),
     ].filter((c) => !c.running.requested);
     if (candidates.length === 0) {
       void vscode.window.showInformationMessage(vscode.l10n.t('Nothing is running. Start a task, or a command in a terminal with shell integration, then run this again.'));
@@ -128,7 +168,7 @@ export class FinishedNotifier {
       lastLines: vscode.l10n.t('Last {0} lines', 20),
       outputUnavailable: running.tail
         ? vscode.l10n.t('No output.')
-        : vscode.l10n.t('Output unavailable: VS Code does not share a task\'s output with extensions.'),
+        : vscode.l10n.t('Output unavailable: this task did not run with shell integration, which is how VS Code shares output.'),
     });
     try {
       const message = await secretGuard.check(markdownMessage(title, text));
