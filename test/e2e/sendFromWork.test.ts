@@ -71,6 +71,8 @@ function createWorkspace(): string {
   git(repo, 'push', '-q', '-u', 'origin', 'main');
   write(path.join(workspace, 'plain', 'config.py'), CONFIG);
   write(path.join(workspace, '.vscode', 'tasks.json'), JSON.stringify(TASKS, null, 2));
+  // A cloned repository trying to turn the scan off and to report every command: both must be ignored.
+  write(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'dingtalk.secretScan.enabled': false, 'dingtalk.notify.longerThanSeconds': 1 }));
   return workspace;
 }
 
@@ -164,7 +166,7 @@ describe('snippets link back to the code', () => {
   });
 });
 
-describe('the secret scan', () => {
+describe('the secret scan (which the workspace\'s settings try to turn off)', () => {
   const dialog = () => wb.page.locator('.monaco-dialog-box', { hasText: 'This message contains 3 secrets.' });
 
   test('a folder without git still sends; the confirmation lists the AWS key pair and the GitHub token, masked, by line', async (t) => {
@@ -240,7 +242,7 @@ describe('notify when finished', () => {
     });
   });
 
-  test(`longerThanSeconds (${LONGER_THAN_SECONDS}): a short task is not reported, a longer one is`, async (t) => {
+  test(`longerThanSeconds (${LONGER_THAN_SECONDS}, the workspace's 1 ignored): a short task is not reported, a longer one is`, async (t) => {
     await withScreenshotOnFailure(wb, t.name, async () => {
       const already = standIn.accepted.length;
       await runTask('quick');

@@ -25,9 +25,10 @@ export interface KnownSecret {
 export const REDACTED = '[REDACTED]';
 
 /** DingTalk credentials anyone's robot may have, whether or not it is configured here. */
+// The value is the last group (a lookbehind would be tried at every position of a large text).
 const DINGTALK_PATTERNS: { kind: string; pattern: RegExp }[] = [
-  { kind: 'DingTalk robot access token', pattern: /(?<=[?&]access_token=)[0-9a-f]{64}\b/g },
-  { kind: 'DingTalk robot signing secret', pattern: /\bSEC[0-9a-f]{64}\b/g },
+  { kind: 'DingTalk robot access token', pattern: /[?&]access_token=([0-9a-f]{64})\b/g },
+  { kind: 'DingTalk robot signing secret', pattern: /\b(SEC[0-9a-f]{64})\b/g },
 ];
 
 /** Shorter values than this are not worth finding literally (they would match ordinary words). */
@@ -59,15 +60,17 @@ function valueRange(content: string, message: SecretLintCoreResultMessage): [num
   return [start, end];
 }
 
-function lineAt(lineStarts: number[], offset: number): number {
-  let low = 0;
-  let high = lineStarts.length - 1;
-  while (low < high) {
-    const mid = (low + high + 1) >> 1;
-    if (lineStarts[mid] <= offset) low = mid;
-    else high = mid - 1;
-  }
-  return low + 1;
+/** Line numbers for offsets in increasing order, counting newlines once (no index of every line of a large text). */
+function lineCounter(text: string): (offset: number) => number {
+  let line = 1;
+  let at = 0;
+  return (offset) => {
+    for (let next = text.indexOf('\n', at); next !== -1 && next < offset; next = text.indexOf('\n', next + 1)) {
+      line++;
+      at = next + 1;
+    }
+    return line;
+  };
 }
 
 let config: Promise<{ lint: typeof import('@secretlint/core').lintSource; config: SecretLintCoreConfig }> | undefined;
@@ -97,20 +100,23 @@ export async function scanForSecrets(text: string, known: KnownSecret[] = []): P
     if (end > start) found.push({ kind: kindOf(message), start, end });
   }
   for (const { kind, pattern } of DINGTALK_PATTERNS) {
-    for (const match of text.matchAll(pattern)) found.push({ kind, start: match.index, end: match.index + match[0].length });
+    for (const match of text.matchAll(pattern)) {
+      const end = match.index + match[0].length;
+      found.push({ kind, start: end - match[1].length, end });
+    }
   }
   for (const { kind, value } of known) {
     if (value.length < MIN_KNOWN_SECRET_LENGTH) continue;
     for (let at = text.indexOf(value); at >= 0; at = text.indexOf(value, at + value.length)) found.push({ kind, start: at, end: at + value.length });
   }
-  const lineStarts = [0, ...[...text.matchAll(/\n/g)].map((m) => m.index + 1)];
+  const lineOf = lineCounter(text);
   // Longest first at each position, then drop whatever overlaps a finding already kept.
   found.sort((a, b) => a.start - b.start || b.end - a.end);
   const kept: SecretFinding[] = [];
   for (const f of found) {
     const last = kept[kept.length - 1];
     if (last && f.start < last.end) continue;
-    kept.push({ ...f, line: lineAt(lineStarts, f.start), masked: maskSecret(text.slice(f.start, f.end)) });
+    kept.push({ ...f, line: lineOf(f.start), masked: maskSecret(text.slice(f.start, f.end)) });
   }
   return kept;
 }
