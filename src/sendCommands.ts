@@ -3,8 +3,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DingTalkProblem } from './core/errors';
 import { markdownMessage, RobotMessage, textMessage } from './core/messages';
-import { snippetMarkdown } from './core/snippet';
-import { snippetOrigin } from './send/permalink';
+import { originText, snippetMarkdown } from './core/snippet';
+import { fileOrigin, snippetOrigin } from './send/permalink';
 import { secretGuard } from './send/secretScan';
 import type { RobotConfig } from './robots';
 import type { RobotActions } from './robotActions';
@@ -138,7 +138,8 @@ export class SendCommands {
     if (!robot) return;
     const { firstHeading, toDingTalkMarkdown } = await loadMarkdown();
     const title = firstHeading(source) ?? path.basename(target.path).replace(/\.(md|markdown)$/i, '');
-    const text = toDingTalkMarkdown(source, { baseDir: path.dirname(target.fsPath) });
+    const origin = await fileOrigin(target);
+    const text = toDingTalkMarkdown(source, { baseDir: path.dirname(target.fsPath) }) + (origin ? `\n\n${originText(origin)}` : '');
     await this.deliver(robot, markdownMessage(title, text), title, true);
   }
 

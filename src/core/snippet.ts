@@ -24,10 +24,14 @@ function linkTarget(url: string): string {
   return url.replace(/[()\s]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
 }
 
+/** The origin as markdown: a link, or the note in italics. */
+export function originText(origin: NonNullable<Snippet['origin']>): string {
+  if ('url' in origin) return `[${origin.text.replace(/[[\]\\]/g, '')}](${linkTarget(origin.url)})`;
+  return `_${origin.note.replace(/[_*[\]\\]/g, '')}_`;
+}
+
 function originMarkdown(origin: Snippet['origin']): string {
-  if (!origin) return '';
-  if ('url' in origin) return ` · [${origin.text.replace(/[[\]\\]/g, '')}](${linkTarget(origin.url)})`;
-  return ` · _${origin.note.replace(/[_*[\]\\]/g, '')}_`;
+  return origin ? ` · ${originText(origin)}` : '';
 }
 
 export function lineRange(startLine: number, endLine: number): string {

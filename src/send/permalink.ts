@@ -54,11 +54,21 @@ function selfHostedHosts(): Record<string, HostKind> {
 }
 
 /** The snippet's origin for lines `startLine`..`endLine` (1-based) of a document, or undefined. */
-export async function snippetOrigin(document: vscode.TextDocument, startLine: number, endLine: number): Promise<Snippet['origin']> {
-  if (document.uri.scheme !== 'file') return undefined;
+export function snippetOrigin(document: vscode.TextDocument, startLine: number, endLine: number): Promise<Snippet['origin']> {
+  return gitOrigin(document.uri, document.isDirty, startLine, endLine);
+}
+
+/** Where a whole file lives on the remote (Send Markdown File). */
+export function fileOrigin(uri: vscode.Uri): Promise<Snippet['origin']> {
+  const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+  return gitOrigin(uri, open?.isDirty ?? false);
+}
+
+async function gitOrigin(uri: vscode.Uri, isDirty: boolean, startLine?: number, endLine?: number): Promise<Snippet['origin']> {
+  if (uri.scheme !== 'file') return undefined;
   try {
     const api = await gitApi();
-    const repository = api?.getRepository(document.uri) ?? undefined;
+    const repository = api?.getRepository(uri) ?? undefined;
     if (!repository) return undefined;
     const head = repository.state.HEAD;
     const upstream = head?.upstream;
@@ -72,9 +82,9 @@ export async function snippetOrigin(document: vscode.TextDocument, startLine: nu
     const base = await repository.getMergeBase(head.commit, `refs/remotes/${upstream.remote}/${upstream.name}`);
     if (base !== head.commit) return notPushed;
     // Lines of a changed file need not match the commit's: say so rather than link to other lines.
-    const changed = [...repository.state.workingTreeChanges, ...repository.state.indexChanges].some((c) => c.uri.fsPath === document.uri.fsPath);
-    if (document.isDirty || changed) return { note: vscode.l10n.t('not committed') };
-    const file = path.relative(repository.rootUri.fsPath, document.uri.fsPath).split(path.sep).join('/');
+    const changed = [...repository.state.workingTreeChanges, ...repository.state.indexChanges].some((c) => c.uri.fsPath === uri.fsPath);
+    if (isDirty || changed) return { note: vscode.l10n.t('not committed') };
+    const file = path.relative(repository.rootUri.fsPath, uri.fsPath).split(path.sep).join('/');
     return { url: permalink(hosted, { path: file, commit: head.commit, startLine, endLine }), text: vscode.l10n.t('View on {0}', HOST_NAMES[hosted.kind]) };
   } catch {
     // A permalink is a courtesy: the snippet goes without one rather than not at all.

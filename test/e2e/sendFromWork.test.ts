@@ -166,6 +166,21 @@ describe('snippets link back to the code', () => {
   });
 });
 
+describe('markdown files link back too', () => {
+  test('once pushed, Send Markdown File ends with a link to the file at the commit', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      git(repo, 'push', '-q');
+      await wb.runCommand('Git: Refresh');
+      const head = git(repo, 'rev-parse', 'HEAD');
+      await openFile('repo/README.md');
+      const already = standIn.accepted.length;
+      await wb.runCommand('DingTalk: Send Markdown File');
+      const body = (await nextMessage(already)).body;
+      assert.equal(body.markdown.text, `# hello\n\n[View on GitHub](https://github.com/octo/hello/blob/${head}/README.md)`);
+    });
+  });
+});
+
 describe('the secret scan (which the workspace\'s settings try to turn off)', () => {
   const dialog = () => wb.page.locator('.monaco-dialog-box', { hasText: 'This message contains 3 secrets.' });
 

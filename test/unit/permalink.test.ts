@@ -65,3 +65,11 @@ test('what is not a repository URL gives no link', () => {
   }
   assert.equal(remoteRepository('https://github.com/octo/hello.git')?.origin, 'https://github.com');
 });
+
+test('without lines the link is to the whole file', () => {
+  const file = { path: 'README.md', commit: SHA };
+  assert.equal(permalinkFor('git@github.com:octo/hello.git', file), `https://github.com/octo/hello/blob/${SHA}/README.md`);
+  assert.equal(permalinkFor('git@gitlab.com:g/p.git', file), `https://gitlab.com/g/p/-/blob/${SHA}/README.md`);
+  assert.equal(permalinkFor('git@bitbucket.org:t/a.git', file), `https://bitbucket.org/t/a/src/${SHA}/README.md`);
+  assert.equal(permalinkFor('https://dev.azure.com/org/proj/_git/repo', file), `https://dev.azure.com/org/proj/_git/repo?path=/README.md&version=GC${SHA}&_a=contents`);
+});

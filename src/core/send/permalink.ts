@@ -36,9 +36,9 @@ export interface PermalinkTarget {
   /** Path of the file inside the repository, forward slashes. */
   path: string;
   commit: string;
-  /** 1-based, inclusive. */
-  startLine: number;
-  endLine: number;
+  /** 1-based, inclusive; without them the link is to the whole file. */
+  startLine?: number;
+  endLine?: number;
 }
 
 interface ParsedRemote {
@@ -118,21 +118,23 @@ function encodePath(path: string): string {
 export function permalink(repository: RemoteRepository, target: PermalinkTarget): string {
   const base = `${repository.origin}/${repository.segments.map(encodeSegment).join('/')}`;
   const file = encodePath(target.path);
-  const { startLine: start, endLine: end, commit } = target;
-  const single = start === end;
+  const { commit } = target;
+  const start = target.startLine;
+  const end = target.endLine ?? start;
+  const lines = (first: string, rest: string) => (start === undefined ? '' : `${first}${start}${end === start ? '' : `${rest}${end}`}`);
   switch (repository.kind) {
     case 'github':
     case 'gitee':
     case 'codeup':
-      return `${base}/blob/${commit}/${file}#L${start}${single ? '' : `-L${end}`}`;
+      return `${base}/blob/${commit}/${file}${lines('#L', '-L')}`;
     case 'gitlab':
-      return `${base}/-/blob/${commit}/${file}#L${start}${single ? '' : `-${end}`}`;
+      return `${base}/-/blob/${commit}/${file}${lines('#L', '-')}`;
     case 'bitbucket':
-      return `${base}/src/${commit}/${file}#lines-${start}${single ? '' : `:${end}`}`;
+      return `${base}/src/${commit}/${file}${lines('#lines-', ':')}`;
     case 'azure': {
       const [org, project, repo] = repository.segments.map(encodeSegment);
-      const query = `path=/${file}&version=GC${commit}&line=${start}&lineEnd=${end + 1}&lineStartColumn=1&lineEndColumn=1&lineStyle=plain&_a=contents`;
-      return `${repository.origin}/${org}/${project}/_git/${repo}?${query}`;
+      const range = start === undefined ? '' : `&line=${start}&lineEnd=${(end ?? start) + 1}&lineStartColumn=1&lineEndColumn=1&lineStyle=plain`;
+      return `${repository.origin}/${org}/${project}/_git/${repo}?path=/${file}&version=GC${commit}${range}&_a=contents`;
     }
   }
 }
