@@ -12,7 +12,7 @@ function megabyteOfCode(bytes = 1_048_576): string {
   const lines: string[] = [];
   let size = 0;
   for (let i = 0; size < bytes; i++) {
-    const line = `export function handler${i}(event: Event, context: Context) { return process(event.body?.items ?? [], { retries: ${i % 5} }); }`;
+    const line = `export function handler${i}(event: Event, context: Context) { return run(event.body?.items ?? [], { retries: ${i % 5} }); }`;
     lines.push(line);
     size += line.length + 1;
   }
@@ -36,10 +36,12 @@ export async function secretScanRows(root: string, quick: boolean): Promise<Benc
   if (found !== 3) throw new Error(`the scan found ${found} secrets, expected 3`);
   const ms = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)];
   const scanner = buildSync({
-    entryPoints: [path.join(root, 'src', 'core', 'text', 'secretScan.ts')], bundle: true, minify: true, platform: 'node', write: false, logLevel: 'silent',
+    entryPoints: [path.join(root, 'src', 'core', 'text', 'secretScan.ts')],
+    bundle: true, minify: true, platform: 'node', write: false, logLevel: 'silent',
   }).outputFiles[0].contents.byteLength;
+  const megabytes = (text.length / 1_048_576).toFixed(2);
   return [
-    { name: `secret scan of ${(text.length / 1_048_576).toFixed(2)} MB of code`, target: '< 100 ms', measured: `${ms.toFixed(1)} ms (median of ${times.length})`, ok: ms < 100 },
+    { name: `secret scan of ${megabytes} MB of code`, target: '< 100 ms', measured: `${ms.toFixed(1)} ms (median of ${times.length})`, ok: ms < 100 },
     { name: 'secret scanner in the bundle (minified)', target: 'dist ≤ 800 KB', measured: `${(scanner / 1024).toFixed(0)} KB`, ok: true },
   ];
 }

@@ -125,10 +125,13 @@ export class FinishedNotifier {
   async notifyWhenFinished(): Promise<void> {
     const candidates = [
       ...[...this.tasks.values()].map((running) => ({ running, label: `$(tools) ${running.name}`, description: vscode.l10n.t('task') })),
-      ...[...this.commands.values()].filter((running) => !running.ofTask).map((running) => ({ running, label: `$(terminal) ${running.name}`, description: vscode.l10n.t('terminal command') })),
+      ...[...this.commands.values()].filter((running) => !running.ofTask)
+        .map((running) => ({ running, label: `$(terminal) ${running.name}`, description: vscode.l10n.t('terminal command') })),
     ].filter((c) => !c.running.requested);
     if (candidates.length === 0) {
-      void vscode.window.showInformationMessage(vscode.l10n.t('Nothing is running. Start a task, or a command in a terminal with shell integration, then run this again.'));
+      void vscode.window.showInformationMessage(
+        vscode.l10n.t('Nothing is running. Start a task, or a command in a terminal with shell integration, then run this again.'),
+      );
       return;
     }
     const picked = candidates.length === 1
@@ -136,7 +139,8 @@ export class FinishedNotifier {
       : await vscode.window.showQuickPick(candidates, { title: vscode.l10n.t('Notify the group when which one finishes?') });
     if (!picked) return;
     if (!this.robots.defaultRobot()) {
-      void vscode.window.showWarningMessage(vscode.l10n.t('Set up a DingTalk robot first: the notification goes to the default robot\'s group.'));
+      const text = vscode.l10n.t('Set up a DingTalk robot first: the notification goes to the default robot\'s group.');
+      void vscode.window.showWarningMessage(text);
       return;
     }
     picked.running.requested = true;
@@ -175,7 +179,8 @@ export class FinishedNotifier {
       if (!message) return;
       const result = await this.sending.send(robot, message, title);
       if (!result.ok && result.retryAt === undefined) {
-        void vscode.window.showWarningMessage(vscode.l10n.t('The notification for "{0}" was not sent to {1}: {2}', running.name, robot.name, problemText(result.problem)));
+        const why = problemText(result.problem);
+        void vscode.window.showWarningMessage(vscode.l10n.t('The notification for "{0}" was not sent to {1}: {2}', running.name, robot.name, why));
       }
     } catch (error) {
       this.log.error(error instanceof Error ? error : String(error));

@@ -50,7 +50,8 @@ async function gitApi(): Promise<GitApi | undefined> {
 function selfHostedHosts(): Record<string, HostKind> {
   const inspected = vscode.workspace.getConfiguration('dingtalk').inspect<Record<string, string>>('permalink.selfHosted');
   const value = inspected?.globalValue ?? {};
-  return Object.fromEntries(Object.entries(value).filter((entry): entry is [string, HostKind] => HOST_KINDS.includes(entry[1] as HostKind)));
+  const known = (entry: [string, string]): entry is [string, HostKind] => HOST_KINDS.includes(entry[1] as HostKind);
+  return Object.fromEntries(Object.entries(value).filter(known));
 }
 
 /** The snippet's origin for lines `startLine`..`endLine` (1-based) of a document, or undefined. */
@@ -85,7 +86,8 @@ async function gitOrigin(uri: vscode.Uri, isDirty: boolean, startLine?: number, 
     const changed = [...repository.state.workingTreeChanges, ...repository.state.indexChanges].some((c) => c.uri.fsPath === uri.fsPath);
     if (isDirty || changed) return { note: vscode.l10n.t('not committed') };
     const file = path.relative(repository.rootUri.fsPath, uri.fsPath).split(path.sep).join('/');
-    return { url: permalink(hosted, { path: file, commit: head.commit, startLine, endLine }), text: vscode.l10n.t('View on {0}', HOST_NAMES[hosted.kind]) };
+    const url = permalink(hosted, { path: file, commit: head.commit, startLine, endLine });
+    return { url, text: vscode.l10n.t('View on {0}', HOST_NAMES[hosted.kind]) };
   } catch {
     // A permalink is a courtesy: the snippet goes without one rather than not at all.
     return undefined;

@@ -99,11 +99,11 @@ export class SecretGuard {
       ? vscode.l10n.t('title: {0} {1}', finding.kind, finding.masked)
       : vscode.l10n.t('line {0}: {1} {2}', finding.line, finding.kind, finding.masked));
     if (findings.length > MAX_LISTED) lines.push(vscode.l10n.t('… and {0} more', findings.length - MAX_LISTED));
-    const answer = await vscode.window.showWarningMessage(
-      findings.length === 1 ? vscode.l10n.t('This message contains a secret.') : vscode.l10n.t('This message contains {0} secrets.', findings.length),
-      { modal: true, detail: `${lines.join('\n')}\n\n${vscode.l10n.t('Redact and Send replaces only the secret values with [REDACTED].')}` },
-      redact, anyway,
-    );
+    const title = findings.length === 1
+      ? vscode.l10n.t('This message contains a secret.')
+      : vscode.l10n.t('This message contains {0} secrets.', findings.length);
+    const explanation = vscode.l10n.t('Redact and Send replaces only the secret values with [REDACTED].');
+    const answer = await vscode.window.showWarningMessage(title, { modal: true, detail: `${lines.join('\n')}\n\n${explanation}` }, redact, anyway);
     return answer === redact ? 'redact' : answer === anyway ? 'anyway' : undefined;
   }
 }

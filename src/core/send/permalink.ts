@@ -92,7 +92,10 @@ function azureSegments(host: string, segments: string[]): string[] | undefined {
   if (git < 0 || git + 1 >= segments.length) return undefined;
   const before = segments.slice(0, git).filter((s) => s !== 'DefaultCollection');
   const repo = segments[git + 1];
-  if (host === 'dev.azure.com') return before.length === 2 ? [before[0], before[1], repo] : before.length === 1 ? [before[0], repo, repo] : undefined;
+  if (host === 'dev.azure.com') {
+    if (before.length === 2) return [before[0], before[1], repo];
+    return before.length === 1 ? [before[0], repo, repo] : undefined;
+  }
   const org = host.split('.')[0]; // org.visualstudio.com/project/_git/repo
   return before.length === 1 ? [org, before[0], repo] : before.length === 0 ? [org, repo, repo] : undefined;
 }
@@ -133,7 +136,9 @@ export function permalink(repository: RemoteRepository, target: PermalinkTarget)
       return `${base}/src/${commit}/${file}${lines('#lines-', ':')}`;
     case 'azure': {
       const [org, project, repo] = repository.segments.map(encodeSegment);
-      const range = start === undefined ? '' : `&line=${start}&lineEnd=${(end ?? start) + 1}&lineStartColumn=1&lineEndColumn=1&lineStyle=plain`;
+      const range = start === undefined
+        ? ''
+        : `&line=${start}&lineEnd=${(end ?? start) + 1}&lineStartColumn=1&lineEndColumn=1&lineStyle=plain`;
       return `${repository.origin}/${org}/${project}/_git/${repo}?path=/${file}&version=GC${commit}${range}&_a=contents`;
     }
   }

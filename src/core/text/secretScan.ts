@@ -52,7 +52,8 @@ function kindOf(message: SecretLintCoreResultMessage): string {
  */
 function valueRange(content: string, message: SecretLintCoreResultMessage): [number, number] {
   const [start, end] = message.range;
-  const values = Object.values((message.data ?? {}) as Record<string, unknown>).filter((v): v is string => typeof v === 'string' && v.length >= MIN_KNOWN_SECRET_LENGTH);
+  const values = Object.values((message.data ?? {}) as Record<string, unknown>)
+    .filter((v): v is string => typeof v === 'string' && v.length >= MIN_KNOWN_SECRET_LENGTH);
   for (const value of values.sort((a, b) => b.length - a.length)) {
     const at = content.indexOf(value, start);
     if (at >= 0 && at <= end + 200) return [at, at + value.length];
@@ -77,7 +78,10 @@ let config: Promise<{ lint: typeof import('@secretlint/core').lintSource; config
 
 function secretlint() {
   config ??= (async () => {
-    const [{ lintSource }, { creator }] = await Promise.all([import('@secretlint/core'), import('@secretlint/secretlint-rule-preset-recommend')]);
+    const [{ lintSource }, { creator }] = await Promise.all([
+      import('@secretlint/core'),
+      import('@secretlint/secretlint-rule-preset-recommend'),
+    ]);
     const rules: SecretLintCoreConfig['rules'] = [{
       id: '@secretlint/secretlint-rule-preset-recommend',
       rule: creator,
@@ -94,7 +98,8 @@ function secretlint() {
 export async function scanForSecrets(text: string, known: KnownSecret[] = []): Promise<SecretFinding[]> {
   const found: { kind: string; start: number; end: number }[] = [];
   const { lint, config: lintConfig } = await secretlint();
-  const result = await lint({ source: { filePath: 'message.txt', content: text, contentType: 'text' }, options: { config: lintConfig, noPhysicFilePath: true } });
+  const source = { filePath: 'message.txt', content: text, contentType: 'text' as const };
+  const result = await lint({ source, options: { config: lintConfig, noPhysicFilePath: true } });
   for (const message of result.messages) {
     const [start, end] = valueRange(text, message);
     if (end > start) found.push({ kind: kindOf(message), start, end });
@@ -107,7 +112,9 @@ export async function scanForSecrets(text: string, known: KnownSecret[] = []): P
   }
   for (const { kind, value } of known) {
     if (value.length < MIN_KNOWN_SECRET_LENGTH) continue;
-    for (let at = text.indexOf(value); at >= 0; at = text.indexOf(value, at + value.length)) found.push({ kind, start: at, end: at + value.length });
+    for (let at = text.indexOf(value); at >= 0; at = text.indexOf(value, at + value.length)) {
+      found.push({ kind, start: at, end: at + value.length });
+    }
   }
   const lineOf = lineCounter(text);
   // Longest first at each position, then drop whatever overlaps a finding already kept.
