@@ -34,7 +34,7 @@ function fakeVscode(): Record<string, unknown> {
   const names = [
     'window', 'commands', 'env', 'extensions', 'languages', 'Uri', 'EventEmitter', 'Disposable', 'ThemeColor', 'ThemeIcon',
     'StatusBarAlignment', 'ProgressLocation', 'ViewColumn', 'ConfigurationTarget', 'QuickPickItemKind', 'MarkdownString',
-    'LogLevel', 'TreeItem', 'Range', 'Position', 'Selection', 'CancellationTokenSource', 'RelativePattern',
+    'LogLevel', 'TreeItem', 'Range', 'Position', 'Selection', 'CancellationTokenSource', 'RelativePattern', 'tasks', 'ShellExecution',
   ];
   const vscode: Record<string, unknown> = Object.fromEntries(names.map((name) => [name, stub()]));
   vscode.workspace = new Proxy(stub(), { get: (target, key) => (key === 'getConfiguration' ? () => configuration : key === 'isTrusted' ? true : target[key]) });

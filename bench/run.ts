@@ -15,6 +15,7 @@ import { RollingWindowLimiter } from '../src/core/rateLimiter';
 import { signature, signedWebhookUrl } from '../src/core/signing';
 import { splitMessage } from '../src/core/split';
 import { BENCH_APP_SECRET } from './gatewayTarget';
+import { secretScanRows } from './secretScan';
 
 const root = path.resolve(__dirname, '..', '..');
 const quick = process.argv.includes('--quick'); // shorter runs, for trying the bench itself
@@ -298,6 +299,7 @@ async function main(): Promise<void> {
   process.stderr.write('Measuring (about two minutes)…\n');
   const benchmarks: [string, () => void | Promise<void>][] = [
     ['size', sizes], ['activation', activation], ['split', splitting], ['send', compareSendPipeline],
+    ['secrets', async () => { for (const r of await secretScanRows(root, quick)) row(r.name, r.target, r.measured, r.ok); }],
     ['gateway', () => compareGateway('verified')], ['forged', () => compareGateway('forged')], ['memory', gatewayMemory],
   ];
   // `--only=send,gateway` runs some of them.

@@ -11,6 +11,8 @@ import { RobotActions } from './robotActions';
 import { RobotStore } from './robots';
 import { RobotSetup } from './robotSetup';
 import { SendCommands } from './sendCommands';
+import { FinishedNotifier } from './send/notifyWhenFinished';
+import { secretGuard } from './send/secretScan';
 import { SendService } from './sendService';
 import { QUICK_MENU_COMMAND, StatusBar } from './statusBar';
 
@@ -27,6 +29,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const inbox = new Inbox();
   const gateway = new Gateway(context, robots, sending, inbox, log);
   const statusBar = new StatusBar(robots, sending);
+  secretGuard.useRobots(robots);
   stopGateway = () => gateway.stop();
   const withRobot = (run: (id: string) => Promise<unknown>) => async () => {
     const robot = await actions.pickTarget(vscode.l10n.t('DingTalk'));
@@ -48,6 +51,7 @@ export function activate(context: vscode.ExtensionContext): void {
     command('dingtalk.showLog', () => log.show()),
     command(QUICK_MENU_COMMAND, () => showQuickMenu(robots, gateway.state.kind !== 'stopped')),
     ...new SendCommands(sending, actions, log).register(),
+    ...new FinishedNotifier(sending, robots, log).register(),
     command('dingtalk.startGateway', () => gateway.start()),
     command('dingtalk.stopGateway', () => gateway.stop()),
     command('dingtalk.showGateway', () => gateway.showState()),

@@ -3,7 +3,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DingTalkProblem } from './core/errors';
 import { markdownMessage, messageTextForKeywords, RobotMessage, textMessage } from './core/messages';
-import { snippetMarkdown } from './core/snippet';
+import { originText, snippetMarkdown } from './core/snippet';
+import { fileOrigin, snippetOrigin } from './send/permalink';
+import { secretGuard } from './send/secretScan';
 import type { RobotConfig } from './robots';
 import type { RobotActions } from './robotActions';
 import { partsFor, problemText, SendService } from './sendService';
@@ -117,6 +119,7 @@ export class SendCommands {
       endLine: endLine + 1,
       language: editor.document.languageId,
       code: editor.document.getText(range),
+      origin: await snippetOrigin(editor.document, range.start.line + 1, endLine + 1),
     });
     const message = await mentionStep(markdownMessage(snippet.title, snippet.text, 'none'));
     if (message) await this.deliver(robot, message, snippet.title, true);
@@ -138,13 +141,16 @@ export class SendCommands {
     if (!robot) return;
     const { firstHeading, toDingTalkMarkdown } = await loadMarkdown();
     const title = firstHeading(source) ?? path.basename(target.path).replace(/\.(md|markdown)$/i, '');
-    const text = toDingTalkMarkdown(source, { baseDir: path.dirname(target.fsPath) });
+    const origin = await fileOrigin(target);
+    const text = toDingTalkMarkdown(source, { baseDir: path.dirname(target.fsPath) }) + (origin ? `\n\n${originText(origin)}` : '');
     const message = await mentionStep(markdownMessage(title, text, 'none'));
     if (message) await this.deliver(robot, message, title, true);
   }
 
   /** Optional preview, keyword check, then queue and report. Never drops the message on failure. */
-  private async deliver(robot: RobotConfig, message: RobotMessage, label: string, previewable: boolean): Promise<void> {
+  private async deliver(robot: RobotConfig, original: RobotMessage, label: string, previewable: boolean): Promise<void> {
+    const message = await secretGuard.check(original);
+    if (!message) return;
     if (lacksKeyword(robot, message)) {
       const sendAnyway = vscode.l10n.t('Send Anyway');
       const answer = await vscode.window.showWarningMessage(

@@ -15,6 +15,23 @@ export interface Snippet {
   /** VS Code language id, used as the fence's info string. */
   language: string;
   code: string;
+  /** Where the lines live on the git remote: a permalink, or a note (e.g. "not pushed") when there is none. */
+  origin?: { url: string; text: string } | { note: string };
+}
+
+/** Percent-encodes what would end a markdown link target early. */
+function linkTarget(url: string): string {
+  return url.replace(/[()\s]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+}
+
+/** The origin as markdown: a link, or the note in italics. */
+export function originText(origin: NonNullable<Snippet['origin']>): string {
+  if ('url' in origin) return `[${origin.text.replace(/[[\]\\]/g, '')}](${linkTarget(origin.url)})`;
+  return `_${origin.note.replace(/[_*[\]\\]/g, '')}_`;
+}
+
+function originMarkdown(origin: Snippet['origin']): string {
+  return origin ? ` · ${originText(origin)}` : '';
 }
 
 export function lineRange(startLine: number, endLine: number): string {
@@ -29,7 +46,7 @@ export function snippetMarkdown(snippet: Snippet, note?: string): { title: strin
   const code = snippet.code.replace(/\s+$/, '');
   const text = [
     ...(note?.trim() ? [note.trim(), ''] : []),
-    `**${snippet.path}** (${lineRange(snippet.startLine, snippet.endLine)})`,
+    `**${snippet.path}** (${lineRange(snippet.startLine, snippet.endLine)})${originMarkdown(snippet.origin)}`,
     '',
     `${fence}${language}`,
     code,

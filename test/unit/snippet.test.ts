@@ -24,3 +24,11 @@ test('plaintext gets no info string; an optional note goes first', () => {
   const { text } = snippetMarkdown({ path: 'notes.txt', startLine: 1, endLine: 1, language: 'plaintext', code: 'hello' }, 'please look @13800138000');
   assert.equal(text, 'please look @13800138000\n\n**notes.txt** (L1)\n\n```\nhello\n```');
 });
+
+test('a permalink follows the path and lines; without one, a note says why', () => {
+  const base = { path: 'src/a.ts', startLine: 2, endLine: 4, language: 'typescript', code: 'x' };
+  const url = 'https://github.com/o/r/blob/0123abc/src/a.ts#L2-L4';
+  assert.equal(snippetMarkdown({ ...base, origin: { url, text: 'View on GitHub' } }).text, `**src/a.ts** (L2-L4) · [View on GitHub](${url})\n\n\`\`\`typescript\nx\n\`\`\``);
+  assert.equal(snippetMarkdown({ ...base, origin: { note: 'not pushed' } }).text, '**src/a.ts** (L2-L4) · _not pushed_\n\n```typescript\nx\n```');
+  assert.equal(snippetMarkdown({ ...base, origin: { url: 'https://h/x (1)', text: 'a]b' } }).text.split('\n')[0], '**src/a.ts** (L2-L4) · [ab](https://h/x%20%281%29)');
+});

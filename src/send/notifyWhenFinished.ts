@@ -1,0 +1,189 @@
+// "Notify When Finished": tells the group when a task or a terminal command ends — on request for one that is
+// running, or for everything that ran longer than `dingtalk.notify.longerThanSeconds`. Terminal commands are
+// seen through shell integration (which also gives their output); tasks through the task process events
+// (tasks do not share their output with extensions, so the message says it is unavailable).
+import * as vscode from 'vscode';
+import { finishedMarkdown, Finished, TailBuffer } from '../core/send/finished';
+import { markdownMessage } from '../core/messages';
+import type { Log } from '../log';
+import type { RobotStore } from '../robots';
+import { problemText, SendService } from '../sendService';
+import { secretGuard } from './secretScan';
+
+interface Running {
+  name: string;
+  startedAt: number;
+  folder?: string;
+  /** Output so far (terminal commands only). */
+  tail?: TailBuffer;
+  /** Settles when the output stream has ended. */
+  drained?: Promise<void>;
+  requested: boolean;
+  /** A task's command line, to recognise the task's own run in its terminal. */
+  commandLine?: string;
+  /** The terminal command is a task's run: the task reports it. */
+  ofTask?: Running;
+}
+
+/** What a shell task runs, as shell integration reports its command line. */
+function taskCommandLine(task: vscode.Task): string | undefined {
+  const execution = task.execution;
+  if (!(execution instanceof vscode.ShellExecution)) return undefined;
+  if (execution.commandLine) return execution.commandLine.trim();
+  const parts = [execution.command, ...(execution.args ?? [])].map((part) => (typeof part === 'string' ? part : part?.value));
+  return parts.filter(Boolean).join(' ').trim();
+}
+
+/** How long to wait, after a command ended, for the last of its output to be read. */
+const DRAIN_TIMEOUT_MS = 2_000;
+
+/** A user or machine setting: a workspace must not be able to make the editor post its output to a group. */
+function userSetting<T>(key: string, fallback: T): T {
+  const inspected = vscode.workspace.getConfiguration('dingtalk').inspect<T>(key);
+  return inspected?.globalValue ?? inspected?.defaultValue ?? fallback;
+}
+
+function folderName(scope: vscode.TaskScope | vscode.WorkspaceFolder | undefined): string | undefined {
+  if (scope && typeof scope === 'object') return scope.name;
+  return vscode.workspace.workspaceFolders?.[0]?.name;
+}
+
+/** Output is only available from the moment it is first read, so every command's is read from its start. */
+async function readInto(execution: vscode.TerminalShellExecution, tail: TailBuffer, log: Log): Promise<void> {
+  try {
+    for await (const data of execution.read()) tail.write(data);
+  } catch (error) {
+    log.warn(`terminal output not readable: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+export class FinishedNotifier {
+  private readonly tasks = new Map<vscode.TaskExecution, Running>();
+  private readonly commands = new Map<vscode.TerminalShellExecution, Running>();
+
+  constructor(private readonly sending: SendService, private readonly robots: RobotStore, private readonly log: Log) {}
+
+  register(): vscode.Disposable[] {
+    return [
+      vscode.commands.registerCommand('dingtalk.notifyWhenFinished', () => this.notifyWhenFinished()),
+      vscode.tasks.onDidStartTaskProcess((e) => this.taskStarted(e.execution)),
+      vscode.tasks.onDidEndTaskProcess((e) => {
+        const running = this.tasks.get(e.execution);
+        this.tasks.delete(e.execution);
+        if (running) void this.finished(running, e.exitCode);
+      }),
+      vscode.window.onDidStartTerminalShellExecution((e) => this.commandStarted(e.execution, e.terminal)),
+      vscode.window.onDidEndTerminalShellExecution((e) => {
+        const running = this.commands.get(e.execution);
+        this.commands.delete(e.execution);
+        if (running && !running.ofTask) void this.finished(running, e.exitCode);
+      }),
+    ];
+  }
+
+  private taskStarted(execution: vscode.TaskExecution): void {
+    const task: Running = {
+      name: execution.task.name,
+      startedAt: Date.now(),
+      folder: folderName(execution.task.scope),
+      requested: false,
+      commandLine: taskCommandLine(execution.task),
+    };
+    this.tasks.set(execution, task);
+    // The task's command may have been seen in its terminal first.
+    const command = [...this.commands.values()].find((c) => !c.ofTask && c.commandLine !== undefined && c.commandLine === task.commandLine);
+    if (command) {
+      Object.assign(task, { tail: command.tail, drained: command.drained, requested: command.requested });
+      command.ofTask = task;
+    }
+  }
+
+  private commandStarted(execution: vscode.TerminalShellExecution, terminal: vscode.Terminal): void {
+    const tail = new TailBuffer();
+    // Where tasks run with shell integration, their command shows up here too: its output goes to the task.
+    const commandLine = execution.commandLine.value.trim();
+    const ofTask = [...this.tasks.values()].find((task) => !task.tail && (task.commandLine === commandLine || task.name === terminal.name));
+    if (ofTask) {
+      ofTask.tail = tail;
+      ofTask.drained = readInto(execution, tail, this.log);
+      this.commands.set(execution, { name: ofTask.name, startedAt: ofTask.startedAt, requested: false, ofTask });
+      return;
+    }
+    const running: Running = {
+      name: execution.commandLine.value || vscode.l10n.t('terminal command'),
+      startedAt: Date.now(),
+      folder: (execution.cwd && vscode.workspace.getWorkspaceFolder(execution.cwd)?.name) || folderName(undefined),
+      tail,
+      requested: false,
+      commandLine,
+    };
+    running.drained = readInto(execution, tail, this.log);
+    this.commands.set(execution, running);
+  }
+
+  /** Marks a running task or terminal command (asking which when several run) to be reported when it ends. */
+  async notifyWhenFinished(): Promise<void> {
+    const candidates = [
+      ...[...this.tasks.values()].map((running) => ({ running, label: `$(tools) ${running.name}`, description: vscode.l10n.t('task') })),
+      ...[...this.commands.values()].filter((running) => !running.ofTask)
+        .map((running) => ({ running, label: `$(terminal) ${running.name}`, description: vscode.l10n.t('terminal command') })),
+    ].filter((c) => !c.running.requested);
+    if (candidates.length === 0) {
+      void vscode.window.showInformationMessage(
+        vscode.l10n.t('Nothing is running. Start a task, or a command in a terminal with shell integration, then run this again.'),
+      );
+      return;
+    }
+    const picked = candidates.length === 1
+      ? candidates[0]
+      : await vscode.window.showQuickPick(candidates, { title: vscode.l10n.t('Notify the group when which one finishes?') });
+    if (!picked) return;
+    if (!this.robots.defaultRobot()) {
+      const text = vscode.l10n.t('Set up a DingTalk robot first: the notification goes to the default robot\'s group.');
+      void vscode.window.showWarningMessage(text);
+      return;
+    }
+    picked.running.requested = true;
+    vscode.window.setStatusBarMessage(vscode.l10n.t('$(bell) DingTalk will notify when "{0}" finishes', picked.running.name), 5000);
+  }
+
+  private async finished(running: Running, exitCode: number | undefined): Promise<void> {
+    const durationMs = Date.now() - running.startedAt;
+    const longerThan = userSetting<number>('notify.longerThanSeconds', 0);
+    if (!running.requested && !(longerThan > 0 && durationMs >= longerThan * 1000)) return;
+    const robot = this.robots.defaultRobot();
+    if (!robot) return;
+    if (running.drained) await Promise.race([running.drained, new Promise((resolve) => setTimeout(resolve, DRAIN_TIMEOUT_MS))]);
+    const finished: Finished = {
+      name: running.name,
+      exitCode,
+      durationMs,
+      folder: running.folder,
+      output: running.tail?.text(),
+      mention: userSetting<string>('notify.mention', '').trim() || undefined,
+    };
+    const { title, text } = finishedMarkdown(finished, {
+      succeeded: vscode.l10n.t('succeeded'),
+      failed: vscode.l10n.t('failed'),
+      unknownExit: vscode.l10n.t('ended (exit code unknown)'),
+      exitCode: vscode.l10n.t('Exit code'),
+      duration: vscode.l10n.t('Duration'),
+      folder: vscode.l10n.t('Folder'),
+      lastLines: vscode.l10n.t('Last {0} lines', 20),
+      outputUnavailable: running.tail
+        ? vscode.l10n.t('No output.')
+        : vscode.l10n.t('Output unavailable: this task did not run with shell integration, which is how VS Code shares output.'),
+    });
+    try {
+      const message = await secretGuard.check(markdownMessage(title, text));
+      if (!message) return;
+      const result = await this.sending.send(robot, message, title);
+      if (!result.ok && result.retryAt === undefined) {
+        const why = problemText(result.problem);
+        void vscode.window.showWarningMessage(vscode.l10n.t('The notification for "{0}" was not sent to {1}: {2}', running.name, robot.name, why));
+      }
+    } catch (error) {
+      this.log.error(error instanceof Error ? error : String(error));
+    }
+  }
+}

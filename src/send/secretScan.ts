@@ -1,0 +1,120 @@
+// The secret scan every message goes through before its preview: what is found is shown masked with its
+// line, and the user chooses Redact and Send, Send Anyway or Cancel. Only a user (or machine) setting can
+// turn it off; a workspace's settings are ignored, so a cloned repository cannot disable it.
+import * as vscode from 'vscode';
+import type { RobotMessage } from '../core/messages';
+import type { KnownSecret, SecretFinding } from '../core/text/secretScan';
+import type { RobotStore, SecretKind } from '../robots';
+
+const SETTING = 'secretScan.enabled';
+const MAX_LISTED = 12;
+
+/** The scanner (secretlint and its rules) loads with the first message, not with the extension. */
+function loadScanner(): Promise<typeof import('../core/text/secretScan')> {
+  return import('../core/text/secretScan');
+}
+
+/** Off only when the user or machine says so; workspace and folder values are not read. */
+export function secretScanEnabled(): boolean {
+  const inspected = vscode.workspace.getConfiguration('dingtalk').inspect<boolean>(SETTING);
+  return inspected?.globalValue ?? inspected?.defaultValue ?? true;
+}
+
+/** The fields of a message a person reads, each of which is scanned and redacted on its own. */
+type Field = { name: string; get: (m: RobotMessage) => string | undefined; set: (m: RobotMessage, v: string) => RobotMessage };
+
+const FIELDS: Field[] = [
+  {
+    name: 'text',
+    get: (m) => (m.msgtype === 'text' ? m.text.content : undefined),
+    set: (m, v) => (m.msgtype === 'text' ? { ...m, text: { ...m.text, content: v } } : m),
+  },
+  {
+    name: 'title',
+    get: (m) => (m.msgtype === 'markdown' ? m.markdown.title : undefined),
+    set: (m, v) => (m.msgtype === 'markdown' ? { ...m, markdown: { ...m.markdown, title: v } } : m),
+  },
+  {
+    name: 'markdown',
+    get: (m) => (m.msgtype === 'markdown' ? m.markdown.text : undefined),
+    set: (m, v) => (m.msgtype === 'markdown' ? { ...m, markdown: { ...m.markdown, text: v } } : m),
+  },
+];
+
+export class SecretGuard {
+  private robots?: RobotStore;
+
+  /** The user's robots, whose tokens and secrets are looked for literally. */
+  useRobots(robots: RobotStore): void {
+    this.robots = robots;
+  }
+
+  private async knownSecrets(): Promise<KnownSecret[]> {
+    if (!this.robots) return [];
+    const known: KnownSecret[] = [];
+    const kinds: [SecretKind, string][] = [
+      ['secret', vscode.l10n.t('signing secret')],
+      ['appSecret', vscode.l10n.t('app secret')],
+      ['outgoingToken', vscode.l10n.t('Outgoing token')],
+      ['clientSecret', vscode.l10n.t('client secret')],
+    ];
+    for (const robot of this.robots.list()) {
+      const webhookUrl = await this.robots.getSecret(robot.id, 'webhookUrl');
+      const token = webhookUrl ? safeTokenOf(webhookUrl) : undefined;
+      if (token) known.push({ kind: vscode.l10n.t('access token of robot "{0}"', robot.name), value: token });
+      for (const [kind, label] of kinds) {
+        const value = await this.robots.getSecret(robot.id, kind);
+        if (value) known.push({ kind: vscode.l10n.t('{0} of robot "{1}"', label, robot.name), value });
+      }
+    }
+    return known;
+  }
+
+  /**
+   * The message to send: unchanged when nothing is found (or the scan is off), redacted or unchanged as the
+   * user chooses, or undefined when the user cancels.
+   */
+  async check(message: RobotMessage): Promise<RobotMessage | undefined> {
+    if (!secretScanEnabled()) return message;
+    const { scanForSecrets, redactSecrets } = await loadScanner();
+    const known = await this.knownSecrets();
+    const found: { field: Field; text: string; findings: SecretFinding[] }[] = [];
+    for (const field of FIELDS) {
+      const text = field.get(message);
+      if (!text) continue;
+      const findings = await scanForSecrets(text, known);
+      if (findings.length > 0) found.push({ field, text, findings });
+    }
+    if (found.length === 0) return message;
+    const answer = await this.confirm(found.flatMap((f) => f.findings.map((finding) => ({ finding, field: f.field.name }))));
+    if (answer === 'anyway') return message;
+    if (answer !== 'redact') return undefined;
+    return found.reduce((m, f) => f.field.set(m, redactSecrets(f.text, f.findings)), message);
+  }
+
+  private async confirm(findings: { finding: SecretFinding; field: string }[]): Promise<'redact' | 'anyway' | undefined> {
+    const redact = vscode.l10n.t('Redact and Send');
+    const anyway = vscode.l10n.t('Send Anyway');
+    const lines = findings.slice(0, MAX_LISTED).map(({ finding, field }) => field === 'title'
+      ? vscode.l10n.t('title: {0} {1}', finding.kind, finding.masked)
+      : vscode.l10n.t('line {0}: {1} {2}', finding.line, finding.kind, finding.masked));
+    if (findings.length > MAX_LISTED) lines.push(vscode.l10n.t('… and {0} more', findings.length - MAX_LISTED));
+    const title = findings.length === 1
+      ? vscode.l10n.t('This message contains a secret.')
+      : vscode.l10n.t('This message contains {0} secrets.', findings.length);
+    const explanation = vscode.l10n.t('Redact and Send replaces only the secret values with [REDACTED].');
+    const answer = await vscode.window.showWarningMessage(title, { modal: true, detail: `${lines.join('\n')}\n\n${explanation}` }, redact, anyway);
+    return answer === redact ? 'redact' : answer === anyway ? 'anyway' : undefined;
+  }
+}
+
+function safeTokenOf(webhookUrl: string): string | undefined {
+  try {
+    return new URL(webhookUrl).searchParams.get('access_token') ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One guard for every send path (commands and notifications). */
+export const secretGuard = new SecretGuard();

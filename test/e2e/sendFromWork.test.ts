@@ -1,0 +1,293 @@
+// Sending from where the work happens, in the real editor against the DingTalk stand-in: snippets with a
+// permalink from the Git extension (a local bare repository stands in for GitHub through url.insteadOf, so
+// nothing leaves the machine), the secret scan's confirmation, and notifications when tasks and terminal
+// commands finish.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { startDingTalkStandIn, Recorded, StandIn } from '../support/dingtalkStandIn';
+import { addRobotInView } from '../support/dingtalkUi';
+import { openSession, Session, withScreenshotOnFailure, Workbench } from '../support/workbench';
+
+const ROBOT = { accessToken: 'worktoken0123456789abcdef0123456789abcdef0123456789abcdef0123456', secret: 'SECwork0123456789abcdef0123456789abcdef0123456789abcdef0123456789' };
+const REMOTE = 'https://github.com/octo/hello.git';
+// Far above the marked task's few seconds, so its message can only come from Notify When Finished.
+const LONGER_THAN_SECONDS = 20;
+// Made-up values in the shapes secretlint's rules look for.
+const AWS_KEY_ID = 'AKIA' + 'Q3EGRT5YBHN7ZK2M';
+const AWS_SECRET = 'tV7x2Qm9Lp' + 'Zr4Kc8Wn1Hs6Jd3Fg5Bv0Ny2Xa7Ueq';
+const GITHUB_TOKEN = 'ghp_' + 'k7Qz3Lm9Vx2Rt5Wc8Np1Hs4Jd6Fg0Bv3Ny7X';
+
+const APP = ['// app', 'export function add(a: number, b: number) {', '  return a + b;', '}', '', 'export const answer = add(40, 2);', ''].join('\n');
+const CONFIG = [
+  'import boto3',
+  `s3 = boto3.client("s3", aws_access_key_id="${AWS_KEY_ID}",`,
+  `    aws_secret_access_key="${AWS_SECRET}")`,
+  `GITHUB = "${GITHUB_TOKEN}"  # release script`,
+  'print("ready")',
+  '',
+].join('\n');
+const TASKS = {
+  version: '2.0.0',
+  tasks: [
+    { label: 'fail-later', type: 'shell', command: 'sleep 3; echo compiling; echo "error TS2322: boom"; exit 1', problemMatcher: [] },
+    { label: 'quick', type: 'shell', command: 'echo quick', problemMatcher: [] },
+    { label: 'slow-ok', type: 'shell', command: `sleep ${LONGER_THAN_SECONDS + 1}; echo done`, problemMatcher: [] },
+  ],
+};
+
+let root: string;
+let repo: string;
+let standIn: StandIn;
+let session: Session;
+let wb: Workbench;
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', '-c', 'commit.gpgsign=false', ...args], { cwd, encoding: 'utf8' }).trim();
+}
+
+function write(file: string, content: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, content);
+}
+
+/** A workspace with a git repository whose origin is a GitHub URL rewritten to a local bare repository, and a plain folder. */
+function createWorkspace(): string {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'dingtalk-work-'));
+  const workspace = path.join(root, 'workspace');
+  const bare = path.join(root, 'hello.git');
+  repo = path.join(workspace, 'repo');
+  fs.mkdirSync(repo, { recursive: true });
+  git(root, 'init', '-q', '--bare', '-b', 'main', bare);
+  git(repo, 'init', '-q', '-b', 'main');
+  write(path.join(repo, 'src', 'app.ts'), APP);
+  git(repo, 'add', '.');
+  git(repo, 'commit', '-q', '-m', 'app');
+  git(repo, 'remote', 'add', 'origin', REMOTE);
+  git(repo, 'config', `url.${bare}.insteadOf`, REMOTE);
+  git(repo, 'push', '-q', '-u', 'origin', 'main');
+  write(path.join(workspace, 'plain', 'config.py'), CONFIG);
+  write(path.join(workspace, '.vscode', 'tasks.json'), JSON.stringify(TASKS, null, 2));
+  // A cloned repository trying to turn the scan off and to report every command: both must be ignored.
+  write(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'dingtalk.secretScan.enabled': false, 'dingtalk.notify.longerThanSeconds': 1 }));
+  return workspace;
+}
+
+async function openFile(relative: string): Promise<void> {
+  await wb.page.keyboard.press('Control+P');
+  const input = wb.page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(relative);
+  await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: path.basename(relative) }).first().waitFor();
+  await input.press('Enter');
+  await wb.page.locator(`.tab[data-resource-name="${path.basename(relative)}"]`).first().waitFor();
+}
+
+/** Selects lines `from`..`to` (1-based) of the open editor, then runs Send Selection. */
+async function sendLines(file: string, from: number, to: number): Promise<void> {
+  await openFile(file);
+  const editor = wb.page.locator(`.monaco-editor[data-uri$="${path.basename(file)}"] .view-lines`).first();
+  await editor.click();
+  await wb.page.keyboard.press('Control+Home');
+  for (let i = 1; i < from; i++) await wb.page.keyboard.press('ArrowDown');
+  for (let i = from; i < to; i++) await wb.page.keyboard.press('Shift+ArrowDown');
+  await wb.page.keyboard.press('Shift+End');
+  await wb.runCommand('DingTalk: Send Selection as Markdown');
+}
+
+async function nextMessage(already: number, timeout = 60_000): Promise<Recorded> {
+  return (await standIn.waitForAccepted(already + 1, timeout))[already];
+}
+
+/** Proves that nothing was sent since `already`: a marker message sent now is the next one to arrive. */
+async function assertNothingSentSince(already: number): Promise<void> {
+  await wb.runCommand('DingTalk: Send Message');
+  await wb.answerInputBox('marker: nothing before me');
+  await standIn.waitForAccepted(already + 1);
+  const since = standIn.accepted.slice(already).map((m) => m.body.text?.content ?? m.body.markdown?.title);
+  assert.deepEqual(since, ['marker: nothing before me']);
+}
+
+async function runTask(label: string): Promise<void> {
+  await wb.runCommand('Tasks: Run Task');
+  await wb.pick(label);
+}
+
+before(async () => {
+  standIn = await startDingTalkStandIn({ robots: [ROBOT] });
+  session = await openSession({
+    workspace: createWorkspace(),
+    settings: { 'dingtalk.send.preview': false, 'git.enabled': true, 'dingtalk.notify.longerThanSeconds': LONGER_THAN_SECONDS },
+  });
+  wb = session.workbench;
+  await addRobotInView(wb, { name: 'Team', webhookUrl: standIn.webhookUrl(ROBOT.accessToken), secret: ROBOT.secret });
+  standIn.reset();
+});
+after(async () => {
+  await session?.close();
+  await standIn?.close();
+  if (root) fs.rmSync(root, { recursive: true, force: true });
+});
+
+describe('snippets link back to the code', () => {
+  test('a pushed commit: the selection carries the exact GitHub permalink with #L2-L4', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      const head = git(repo, 'rev-parse', 'HEAD');
+      const already = standIn.accepted.length;
+      await sendLines('repo/src/app.ts', 2, 4);
+      const body = (await nextMessage(already)).body;
+      assert.equal(body.markdown.title, 'repo/src/app.ts:L2-L4');
+      assert.equal(body.markdown.text, [
+        `**repo/src/app.ts** (L2-L4) · [View on GitHub](https://github.com/octo/hello/blob/${head}/src/app.ts#L2-L4)`,
+        '',
+        '```typescript',
+        'export function add(a: number, b: number) {',
+        '  return a + b;',
+        '}',
+        '```',
+      ].join('\n'));
+    });
+  });
+
+  test('a commit that is not on the remote: "not pushed", with path and lines kept', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      write(path.join(repo, 'README.md'), '# hello\n');
+      git(repo, 'add', 'README.md');
+      git(repo, 'commit', '-q', '-m', 'readme');
+      await wb.runCommand('Git: Refresh');
+      const already = standIn.accepted.length;
+      await sendLines('repo/src/app.ts', 2, 4);
+      const body = (await nextMessage(already)).body;
+      assert.equal(body.markdown.text.split('\n')[0], '**repo/src/app.ts** (L2-L4) · _not pushed_');
+    });
+  });
+});
+
+describe('markdown files link back too', () => {
+  test('once pushed, Send Markdown File ends with a link to the file at the commit', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      git(repo, 'push', '-q');
+      await wb.runCommand('Git: Refresh');
+      const head = git(repo, 'rev-parse', 'HEAD');
+      await openFile('repo/README.md');
+      const already = standIn.accepted.length;
+      await wb.runCommand('DingTalk: Send Markdown File');
+      const body = (await nextMessage(already)).body;
+      assert.equal(body.markdown.text, `# hello\n\n[View on GitHub](https://github.com/octo/hello/blob/${head}/README.md)`);
+    });
+  });
+});
+
+describe('the secret scan (which the workspace\'s settings try to turn off)', () => {
+  const dialog = () => wb.page.locator('.monaco-dialog-box', { hasText: 'This message contains 3 secrets.' });
+
+  test('a folder without git still sends; the confirmation lists the AWS key pair and the GitHub token, masked, by line', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      const already = standIn.accepted.length;
+      await sendLines('plain/config.py', 1, 5);
+      await dialog().waitFor();
+      const shown = await dialog().innerText();
+      // The message is the header line, a blank line and the fence: code line n is message line n + 3.
+      assert.match(shown, /line 5: AWS Access Key ID AKIA\*{8} \(20 chars\)/);
+      assert.match(shown, /line 6: AWS Secret Access Key tV7x\*{8} \(40 chars\)/);
+      assert.match(shown, /line 7: GitHub personal access tokens ghp_\*{8} \(40 chars\)/);
+      for (const secret of [AWS_KEY_ID, AWS_SECRET, GITHUB_TOKEN]) assert.ok(!shown.includes(secret), 'never shown whole');
+      await dialog().locator('.monaco-button', { hasText: 'Cancel' }).click();
+      await dialog().waitFor({ state: 'hidden' });
+      await assertNothingSentSince(already);
+    });
+  });
+
+  test('Redact and Send replaces the three values and nothing else', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      const already = standIn.accepted.length;
+      await sendLines('plain/config.py', 1, 5);
+      await dialog().locator('.monaco-button', { hasText: 'Redact and Send' }).click();
+      const body = (await nextMessage(already)).body;
+      assert.equal(body.markdown.title, 'plain/config.py:L1-L5');
+      assert.equal(body.markdown.text, ['**plain/config.py** (L1-L5)', '', '```python', CONFIG.trimEnd()
+        .replace(AWS_KEY_ID, '[REDACTED]').replace(AWS_SECRET, '[REDACTED]').replace(GITHUB_TOKEN, '[REDACTED]'), '```'].join('\n'));
+    });
+  });
+
+  test('Send Anyway sends the code as it is', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      const already = standIn.accepted.length;
+      await sendLines('plain/config.py', 1, 5);
+      await dialog().locator('.monaco-button', { hasText: 'Send Anyway' }).click();
+      const body = (await nextMessage(already)).body;
+      assert.equal(body.markdown.text, ['**plain/config.py** (L1-L5)', '', '```python', CONFIG.trimEnd(), '```'].join('\n'));
+    });
+  });
+
+  test("a typed message with the robot's own signing secret is caught too", async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      const already = standIn.accepted.length;
+      await wb.runCommand('DingTalk: Send Message');
+      await wb.answerInputBox(`the secret is ${ROBOT.secret}`);
+      const caught = wb.page.locator('.monaco-dialog-box', { hasText: 'This message contains a secret.' });
+      await caught.waitFor();
+      assert.match(await caught.innerText(), new RegExp(`line 1: signing secret of robot "Team" SECw\\*{8} \\(${ROBOT.secret.length} chars\\)`));
+      await caught.locator('.monaco-button', { hasText: 'Redact and Send' }).click();
+      assert.equal((await nextMessage(already)).body.text.content, 'the secret is [REDACTED]');
+    });
+  });
+});
+
+describe('notify when finished', () => {
+  test('a task that exits 1, marked with Notify When Finished: one markdown message with ❌, exit code 1, duration', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      const already = standIn.accepted.length;
+      await runTask('fail-later');
+      await wb.runCommand('DingTalk: Notify When Finished');
+      const body = (await nextMessage(already)).body;
+      assert.equal(body.msgtype, 'markdown');
+      assert.equal(body.markdown.title, '❌ fail-later failed');
+      const text: string = body.markdown.text;
+      assert.match(text, /^### ❌ `fail-later` failed\n/);
+      assert.match(text, /\n- Exit code: 1\n/);
+      const seconds = Number(/\n- Duration: ([\d.]+) s\n/.exec(text)?.[1]);
+      assert.ok(seconds >= 3 && seconds < LONGER_THAN_SECONDS, `duration ${seconds} s`);
+      assert.match(text, /\n- Folder: `workspace`\n/);
+      // Tasks run with shell integration here, so the task's own output is in the message.
+      assert.match(text, /\nLast 20 lines:\n\n```text\n(.*\n)*compiling\nerror TS2322: boom\n```$/);
+    });
+  });
+
+  test(`longerThanSeconds (${LONGER_THAN_SECONDS}, the workspace's 1 ignored): a short task is not reported, a longer one is`, async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      const already = standIn.accepted.length;
+      await runTask('quick');
+      await runTask('slow-ok');
+      const body = (await nextMessage(already)).body;
+      assert.equal(body.markdown.title, '✅ slow-ok succeeded');
+      assert.match(body.markdown.text, /\n- Exit code: 0\n/);
+      await assertNothingSentSince(already + 1);
+    });
+  });
+
+  test('a terminal command through shell integration: ❌, its exit code and its last lines', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      await wb.runCommand('Terminal: Create New Terminal');
+      const terminal = wb.page.locator('.terminal-wrapper.active .xterm');
+      await terminal.waitFor();
+      await terminal.click();
+      // A first command's decoration shows that shell integration is active in this terminal.
+      await wb.page.keyboard.type('echo ready');
+      await wb.page.keyboard.press('Enter');
+      await wb.page.locator('.terminal-wrapper.active .terminal-command-decoration').first().waitFor();
+      const already = standIn.accepted.length;
+      await wb.page.keyboard.type('sleep 3; echo line-one; echo line-two; (exit 3)');
+      await wb.page.keyboard.press('Enter');
+      await wb.runCommand('DingTalk: Notify When Finished');
+      const body = (await nextMessage(already)).body;
+      const text: string = body.markdown.text;
+      assert.equal(body.markdown.title, '❌ sleep 3; echo line-one; echo line-two; (exit 3) failed');
+      assert.match(text, /\n- Exit code: 3\n/);
+      assert.match(text, /Last 20 lines:\n\n```text\n(.*\n)*line-one\nline-two\n```/);
+    });
+  });
+});
