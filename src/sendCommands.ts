@@ -50,7 +50,7 @@ export class SendCommands {
   register(): vscode.Disposable[] {
     return [
       vscode.workspace.registerTextDocumentContentProvider(PREVIEW_SCHEME, this.previews),
-      vscode.commands.registerCommand('dingtalk.sendMessage', (text?: string, robotId?: string) => this.sendMessage(text, robotId)),
+      vscode.commands.registerCommand('dingtalk.sendMessage', (text?: string, robotId?: string, prefill?: string) => this.sendMessage(text, robotId, prefill)),
       vscode.commands.registerCommand('dingtalk.sendMarkdown', (text?: string, robotId?: string) => this.sendMarkdown(text, robotId)),
       vscode.commands.registerCommand('dingtalk.sendSelection', () => this.sendSelection()),
       vscode.commands.registerCommand('dingtalk.sendFile', (uri?: vscode.Uri) => this.sendFile(uri)),
@@ -63,17 +63,19 @@ export class SendCommands {
     return this.actions.pickTarget(vscode.l10n.t('Send to which DingTalk group?'));
   }
 
-  async sendMessage(text?: string, robotId?: string): Promise<void> {
+  /** `prefill` (from a link) fills the box and forces the preview: such a message is sent only after Send is pressed. */
+  async sendMessage(text?: string, robotId?: string, prefill?: string): Promise<void> {
     const robot = await this.target(robotId);
     if (!robot) return;
     const typed = text ?? await vscode.window.showInputBox({
       title: vscode.l10n.t('Message to {0}', robot.name),
       prompt: vscode.l10n.t('@13800138000, @userId or @all mention people; type \\n for a new line.'),
+      value: prefill,
       ignoreFocusOut: true,
       validateInput: (v) => (v.trim() ? undefined : vscode.l10n.t('The message is empty.')),
     });
     if (!typed?.trim()) return;
-    await this.deliver(robot, textMessage(unescapeNewlines(typed)), typed.slice(0, 40), false);
+    await this.deliver(robot, textMessage(unescapeNewlines(typed)), typed.slice(0, 40), prefill !== undefined ? 'always' : false);
   }
 
   async sendMarkdown(text?: string, robotId?: string): Promise<void> {
@@ -140,7 +142,7 @@ export class SendCommands {
   }
 
   /** Optional preview, keyword check, then queue and report. Never drops the message on failure. */
-  private async deliver(robot: RobotConfig, message: RobotMessage, label: string, previewable: boolean): Promise<void> {
+  private async deliver(robot: RobotConfig, message: RobotMessage, label: string, previewable: boolean | 'always'): Promise<void> {
     if (lacksKeyword(robot, message)) {
       const sendAnyway = vscode.l10n.t('Send Anyway');
       const answer = await vscode.window.showWarningMessage(
@@ -156,7 +158,8 @@ export class SendCommands {
       void vscode.window.showErrorMessage(vscode.l10n.t('This message cannot be sent: {0}', error instanceof Error ? error.message : String(error)));
       return;
     }
-    if (previewable && vscode.workspace.getConfiguration('dingtalk').get<boolean>('send.preview', true) && !(await this.preview(robot, parts))) return;
+    const previewOn = previewable === 'always' || (previewable && vscode.workspace.getConfiguration('dingtalk').get<boolean>('send.preview', true));
+    if (previewOn && !(await this.preview(robot, parts))) return;
 
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Sending to {0}…', robot.name), cancellable: true },
