@@ -30,25 +30,25 @@ export interface ReadToolInput {
 
 const result = (text: string) => new vscode.LanguageModelToolResult([new vscode.LanguageModelTextPart(text)]);
 
+/** Markdown's special characters escaped, so a robot name or a message shows as the characters it is. */
+function escapeMarkdown(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>~&]/g, '\\$&');
+}
+
 /** The confirmation: robot, who is notified, and every part's exact text in a fence it cannot close. */
 export function confirmationFor(prepared: PreparedSend): vscode.LanguageModelToolConfirmationMessages {
   const { robot, parts, request } = prepared;
-  const message = new vscode.MarkdownString();
-  message.appendText(`${vscode.l10n.t('Robot: {0}', robot.name)}\n`);
-  message.appendMarkdown('\n');
-  message.appendText(`${vscode.l10n.t('Notifies: {0}', notifiedText(request.text))}\n`);
+  const lines = [escapeMarkdown(vscode.l10n.t('Robot: {0}', robot.name)), '', escapeMarkdown(vscode.l10n.t('Notifies: {0}', notifiedText(request.text)))];
   parts.forEach((part, i) => {
     const text = partText(part);
     const fence = fenceFor(text);
-    message.appendMarkdown('\n');
-    message.appendText(parts.length > 1 ? vscode.l10n.t('Part {0} of {1}, exactly as sent:', i + 1, parts.length) : vscode.l10n.t('Exactly as sent:'));
-    message.appendMarkdown(`\n\n${fence}text\n${text}\n${fence}\n`);
+    const label = parts.length > 1 ? vscode.l10n.t('Part {0} of {1}, exactly as sent:', i + 1, parts.length) : vscode.l10n.t('Exactly as sent:');
+    lines.push('', escapeMarkdown(label), '', `${fence}text`, text, fence);
   });
   if (lacksKeyword(robot, parts)) {
-    message.appendMarkdown('\n');
-    message.appendText(vscode.l10n.t('Robot "{0}" uses keyword security and this message contains none of its keywords ({1}). DingTalk will refuse it.', robot.name, robot.keywords.join(', ')));
+    lines.push('', escapeMarkdown(vscode.l10n.t('Robot "{0}" uses keyword security and this message contains none of its keywords ({1}). DingTalk will refuse it.', robot.name, robot.keywords.join(', '))));
   }
-  return { title: vscode.l10n.t('Send to DingTalk group "{0}"?', robot.name), message };
+  return { title: vscode.l10n.t('Send to DingTalk group "{0}"?', robot.name), message: new vscode.MarkdownString(lines.join('\n')) };
 }
 
 /** What the model reads after a send. */
@@ -111,11 +111,8 @@ export class ReadMessagesTool implements vscode.LanguageModelTool<ReadToolInput>
   }
 }
 
-export function registerTools(robots: RobotStore, sending: SendService, inbox: Inbox): vscode.Disposable[] {
+export function registerTools(send: SendMessageTool, read: ReadMessagesTool): vscode.Disposable[] {
   // Part of the stable API since 1.95; checked anyway so an editor without it (or with it removed) still activates.
   if (typeof vscode.lm?.registerTool !== 'function') return [];
-  return [
-    vscode.lm.registerTool(SEND_TOOL, new SendMessageTool(robots, sending)),
-    vscode.lm.registerTool(READ_TOOL, new ReadMessagesTool(robots, inbox)),
-  ];
+  return [vscode.lm.registerTool(SEND_TOOL, send), vscode.lm.registerTool(READ_TOOL, read)];
 }
