@@ -6,7 +6,7 @@ import { callingExtension, isTrustedCaller } from '../core/agents/caller';
 import type { RobotStore } from '../robots';
 import type { SendService } from '../sendService';
 import type { ApiMessage, DingTalkApi, Outcome, RobotSummary } from './api';
-import { lacksKeyword, notifiedText, partText, PreparedSend, prepareSend, sendPrepared } from './sendFlow';
+import { keywordWarning, notifiedText, partText, PreparedSend, prepareSend, sendPrepared } from './sendFlow';
 
 export const TRUSTED_EXTENSIONS_SETTING = 'api.trustedExtensions';
 
@@ -18,17 +18,16 @@ function trustedExtensions(): readonly unknown[] {
 
 async function userConfirms(prepared: PreparedSend, caller: string | undefined): Promise<boolean> {
   const who = caller ? vscode.extensions.getExtension(caller)?.packageJSON?.displayName ?? caller : vscode.l10n.t('An unknown extension');
-  const texts = prepared.parts.map((part, i) => (prepared.parts.length > 1 ? `${vscode.l10n.t('Part {0} of {1}:', i + 1, prepared.parts.length)}\n${partText(part)}` : partText(part)));
-  const warning = lacksKeyword(prepared.robot, prepared.parts)
-    ? `\n\n${vscode.l10n.t('Robot "{0}" uses keyword security and this message contains none of its keywords ({1}). DingTalk will refuse it.', prepared.robot.name, prepared.robot.keywords.join(', '))}`
-    : '';
+  const count = prepared.parts.length;
+  const texts = prepared.parts.map((part, i) => (count > 1 ? `${vscode.l10n.t('Part {0} of {1}:', i + 1, count)}\n` : '') + partText(part));
+  const warning = keywordWarning(prepared.robot, prepared.parts);
   const send = vscode.l10n.t('Send');
   // A window that cannot show the dialog (VS Code refuses modals while running extension tests) sends nothing.
   const answer = await Promise.resolve(vscode.window.showWarningMessage(
     vscode.l10n.t('{0} wants to send this to DingTalk group "{1}"', who, prepared.robot.name),
     {
       modal: true,
-      detail: `${vscode.l10n.t('Notifies: {0}', notifiedText(prepared.request.text))}\n\n${texts.join('\n\n')}${warning}`,
+      detail: [vscode.l10n.t('Notifies: {0}', notifiedText(prepared.request.text)), ...texts, ...(warning ? [warning] : [])].join('\n\n'),
     },
     send,
   )).catch(() => undefined);

@@ -17,7 +17,9 @@ export interface TestingHooks {
   sendTool: SendMessageTool;
 }
 
-export function registerAgents(context: vscode.ExtensionContext, robots: RobotStore, sending: SendService, inbox: Inbox): DingTalkApi & { testing?: TestingHooks } {
+export function registerAgents(
+  context: vscode.ExtensionContext, robots: RobotStore, sending: SendService, inbox: Inbox,
+): DingTalkApi & { testing?: TestingHooks } {
   const sendTool = new SendMessageTool(robots, sending);
   context.subscriptions.push(
     ...registerTools(sendTool, new ReadMessagesTool(robots, inbox)),

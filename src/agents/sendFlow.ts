@@ -24,7 +24,9 @@ export function inputErrorText(error: InputError): string {
 }
 
 /** Checks the input and builds the parts, or says what is wrong. Side-effect free. */
-export async function prepareSend(input: unknown, robots: RobotStore): Promise<{ ok: true; value: PreparedSend } | { ok: false; reason: string }> {
+export type Prepared = { ok: true; value: PreparedSend } | { ok: false; reason: string };
+
+export async function prepareSend(input: unknown, robots: RobotStore): Promise<Prepared> {
   const checked = checkSendInput(input, robots.list(), robots.defaultRobot());
   if (!checked.ok) return { ok: false, reason: inputErrorText(checked.error) };
   const request = checked.value;
@@ -39,7 +41,7 @@ export async function prepareSend(input: unknown, robots: RobotStore): Promise<{
   try {
     return { ok: true, value: { robot: request.robot, request, message, parts: partsFor(request.robot, message) } };
   } catch (error) {
-    return { ok: false, reason: vscode.l10n.t('This message cannot be sent: {0}', error instanceof Error ? error.message : String(error)) };
+    return { ok: false, reason: cannotSend(error) };
   }
 }
 
@@ -58,12 +60,21 @@ export function partText(part: RobotMessage): string {
   return JSON.stringify(part, null, 2);
 }
 
-export function lacksKeyword(robot: RobotConfig, parts: readonly RobotMessage[]): boolean {
-  return robot.keywords.length > 0 && parts.some((part) => !robot.keywords.some((k) => JSON.stringify(part).includes(k)));
+function cannotSend(error: unknown): string {
+  return vscode.l10n.t('This message cannot be sent: {0}', error instanceof Error ? error.message : String(error));
+}
+
+/** A warning when a keyword robot would refuse a part (none of its keywords in it), else undefined. */
+export function keywordWarning(robot: RobotConfig, parts: readonly RobotMessage[]): string | undefined {
+  if (robot.keywords.length === 0 || parts.every((part) => robot.keywords.some((k) => JSON.stringify(part).includes(k)))) return undefined;
+  const keywords = robot.keywords.join(', ');
+  return vscode.l10n.t('Robot "{0}" uses keyword security and this message contains none of its keywords ({1}). DingTalk will refuse it.', robot.name, keywords);
 }
 
 /** Queues the message and waits (up to 20 s, or until cancelled) for DingTalk's answer. */
-export async function sendPrepared(sending: SendService, prepared: PreparedSend, label: string, token?: vscode.CancellationToken): Promise<Outcome> {
+export async function sendPrepared(
+  sending: SendService, prepared: PreparedSend, label: string, token?: vscode.CancellationToken,
+): Promise<Outcome> {
   const robot = prepared.robot.name;
   const parts = prepared.parts.length;
   const sent = sending.send(prepared.robot, prepared.message, label);
@@ -79,10 +90,12 @@ export async function sendPrepared(sending: SendService, prepared: PreparedSend,
       return { status: 'queued', robot, parts, ...(eta > 0 ? { retryAt: Date.now() + eta } : {}) };
     }
     if (result.ok) return { status: 'delivered', robot, parts };
-    if (result.retryAt !== undefined) return { status: 'queued', robot, parts, retryAt: result.retryAt, reason: problemText(result.problem) };
-    return { status: 'refused', robot, reason: problemText(result.problem), ...(result.problem.errcode !== undefined ? { errcode: result.problem.errcode } : {}) };
+    const reason = problemText(result.problem);
+    if (result.retryAt !== undefined) return { status: 'queued', robot, parts, retryAt: result.retryAt, reason };
+    const { errcode } = result.problem;
+    return { status: 'refused', robot, reason, ...(errcode !== undefined ? { errcode } : {}) };
   } catch (error) {
-    return { status: 'invalid', reason: vscode.l10n.t('This message cannot be sent: {0}', error instanceof Error ? error.message : String(error)) };
+    return { status: 'invalid', reason: cannotSend(error) };
   } finally {
     clearTimeout(timer);
   }

@@ -23,7 +23,9 @@ export function stackFiles(stack: string): string[] {
  * The first extension on the stack outside `ownFiles` (this extension's bundle), or undefined when the
  * first outside frame belongs to no extension (VS Code itself, a test runner, an unknown script).
  */
-export function callingExtension(stack: string, extensions: readonly InstalledExtension[], ownFiles: readonly string[]): string | undefined {
+export function callingExtension(
+  stack: string, extensions: readonly InstalledExtension[], ownFiles: readonly string[],
+): string | undefined {
   for (const file of stackFiles(stack)) {
     if (ownFiles.includes(file) || file.startsWith('node:')) continue;
     const owner = extensions.find((e) => file.startsWith(e.extensionPath + path.sep) || file.startsWith(`${e.extensionPath}/`));

@@ -92,7 +92,9 @@ export function resolveRobot<R extends RobotRef>(name: unknown, robots: readonly
 }
 
 /** Checks `{ robot?, text, format?, title?, mentions? }` and returns what will be sent. */
-export function checkSendInput<R extends RobotRef>(input: unknown, robots: readonly R[], defaultRobot: R | undefined): Checked<SendRequest<R>> {
+export function checkSendInput<R extends RobotRef>(
+  input: unknown, robots: readonly R[], defaultRobot: R | undefined,
+): Checked<SendRequest<R>> {
   if (!isRecord(input)) return fail(INPUT_ERRORS.notObjectSend);
   const robot = resolveRobot(input.robot, robots, defaultRobot);
   if (!robot.ok) return robot;
@@ -151,7 +153,8 @@ export function checkReadInput<R extends RobotRef>(input: unknown, robots: reado
   if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > MAX_READ_COUNT) {
     return fail(INPUT_ERRORS.badCount, MAX_READ_COUNT);
   }
-  if (raw.conversation !== undefined && raw.conversation !== null && typeof raw.conversation !== 'string') return fail(INPUT_ERRORS.conversationNotString);
+  const conversationGiven = raw.conversation !== undefined && raw.conversation !== null;
+  if (conversationGiven && typeof raw.conversation !== 'string') return fail(INPUT_ERRORS.conversationNotString);
   const conversation = typeof raw.conversation === 'string' && raw.conversation.trim() ? raw.conversation.trim() : undefined;
   return { ok: true, value: { ...(robot ? { robot } : {}), ...(conversation ? { conversation } : {}), count } };
 }
