@@ -187,5 +187,14 @@ describe('chat agents and the exported API', function () {
       assert.equal(standIn.requests.length, requests + 1);
       assert.equal(standIn.requests.at(-1)?.errcode, 310000);
     });
+
+    // Last: DingTalk's throttle pauses the robot for ten minutes.
+    it('reports a throttled message as queued, with the next try and the reason', async () => {
+      standIn.injectFault({ kind: 'errcode', errcode: 130101, errmsg: 'send too fast, exceed 20 times per minute' });
+      const outcome = await api.send('Releases', 'deploy 1.2 now');
+      assert.equal(outcome.status, 'queued', JSON.stringify(outcome));
+      assert.ok(outcome.status === 'queued' && outcome.retryAt !== undefined && outcome.retryAt > Date.now(), JSON.stringify(outcome));
+      assert.match(outcome.status === 'queued' ? outcome.reason ?? '' : '', /throttling/);
+    });
   });
 });
