@@ -6,7 +6,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { API_CALLER_ID, apiCallerVsix } from '../support/apiCaller';
 import { startDingTalkStandIn, StandIn } from '../support/dingtalkStandIn';
@@ -23,7 +22,7 @@ let wb: Workbench;
 
 before(async () => {
   standIn = await startDingTalkStandIn({ robots: [ROBOT] });
-  const workspace = fs.mkdtempSync(path.join(sessionsRoot() || os.tmpdir(), 'dingtalk-ws-'));
+  const workspace = fs.mkdtempSync(path.join(sessionsRoot(), 'dingtalk-ws-'));
   fs.mkdirSync(path.join(workspace, '.vscode'));
   fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'dingtalk.api.trustedExtensions': [API_CALLER_ID] }));
   session = await openSession({ extraVsix: [apiCallerVsix()], workspace });
