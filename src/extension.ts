@@ -1,6 +1,8 @@
 // Wires the features together; each lives in its own module. Nothing slow happens here: the HTTP client,
 // the queue, the gateway server and tunnels load on first use.
 import * as vscode from 'vscode';
+import { registerAgents } from './agents';
+import type { DingTalkApi } from './agents/api';
 import { Gateway } from './gateway';
 import { Inbox } from './inbox';
 import { createLog } from './log';
@@ -18,7 +20,7 @@ import { QUICK_MENU_COMMAND, StatusBar } from './statusBar';
 
 let stopGateway: (() => Promise<void>) | undefined;
 
-export function activate(context: vscode.ExtensionContext): void {
+export function activate(context: vscode.ExtensionContext): DingTalkApi {
   const log = createLog('DingTalk');
   const robots = new RobotStore(context.secrets);
   const sending = new SendService(context, robots, log);
@@ -64,6 +66,7 @@ export function activate(context: vscode.ExtensionContext): void {
   // Messages queued before a reload are sent without waiting for the next command.
   void sending.ensureQueue().catch((error) => log.error(error));
   if (vscode.workspace.getConfiguration('dingtalk').get<boolean>('gateway.autoStart')) void gateway.start();
+  return registerAgents(context, robots, sending, inbox);
 }
 
 /** Releases the gateway's port and tunnel; VS Code waits for the returned promise. */

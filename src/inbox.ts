@@ -35,6 +35,11 @@ export class Inbox implements vscode.Disposable {
     return this.entries.filter((e) => isSessionWebhookAllowed(e.message.sessionWebhook) && (e.message.sessionWebhookExpiredTime ?? 0) > now).reverse();
   }
 
+  /** Every kept entry, oldest first (a copy), for the chat tools. */
+  recent(): readonly InboxEntry[] {
+    return [...this.entries];
+  }
+
   lastReceivedAt(): number | undefined {
     return this.entries.at(-1)?.receivedAt;
   }

@@ -54,7 +54,7 @@ export class SendCommands {
   register(): vscode.Disposable[] {
     return [
       vscode.workspace.registerTextDocumentContentProvider(PREVIEW_SCHEME, this.previews),
-      vscode.commands.registerCommand('dingtalk.sendMessage', (text?: string, robotId?: string) => this.sendMessage(text, robotId)),
+      vscode.commands.registerCommand('dingtalk.sendMessage', (text?: string, robotId?: string, prefill?: string) => this.sendMessage(text, robotId, prefill)),
       vscode.commands.registerCommand('dingtalk.sendMarkdown', (text?: string, robotId?: string) => this.sendMarkdown(text, robotId)),
       vscode.commands.registerCommand('dingtalk.sendSelection', () => this.sendSelection()),
       vscode.commands.registerCommand('dingtalk.sendFile', (uri?: vscode.Uri) => this.sendFile(uri)),
@@ -67,17 +67,19 @@ export class SendCommands {
     return this.actions.pickTarget(vscode.l10n.t('Send to which DingTalk group?'));
   }
 
-  async sendMessage(text?: string, robotId?: string): Promise<void> {
+  /** `prefill` (from a link) fills the box and forces the preview: such a message is sent only after Send is pressed. */
+  async sendMessage(text?: string, robotId?: string, prefill?: string): Promise<void> {
     const robot = await this.target(robotId);
     if (!robot) return;
     const typed = text ?? await vscode.window.showInputBox({
       title: vscode.l10n.t('Message to {0}', robot.name),
       prompt: vscode.l10n.t('@13800138000, @userId or @all mention people; type \\n for a new line.'),
+      value: prefill,
       ignoreFocusOut: true,
       validateInput: (v) => (v.trim() ? undefined : vscode.l10n.t('The message is empty.')),
     });
     if (!typed?.trim()) return;
-    await this.deliver(robot, textMessage(unescapeNewlines(typed)), typed.slice(0, 40), false);
+    await this.deliver(robot, textMessage(unescapeNewlines(typed)), typed.slice(0, 40), prefill !== undefined ? 'always' : false);
   }
 
   async sendMarkdown(text?: string, robotId?: string): Promise<void> {
@@ -148,7 +150,7 @@ export class SendCommands {
   }
 
   /** Optional preview, keyword check, then queue and report. Never drops the message on failure. */
-  private async deliver(robot: RobotConfig, original: RobotMessage, label: string, previewable: boolean): Promise<void> {
+  private async deliver(robot: RobotConfig, original: RobotMessage, label: string, previewable: boolean | 'always'): Promise<void> {
     const message = await secretGuard.check(original);
     if (!message) return;
     if (lacksKeyword(robot, message)) {
@@ -166,7 +168,8 @@ export class SendCommands {
       void vscode.window.showErrorMessage(vscode.l10n.t('This message cannot be sent: {0}', error instanceof Error ? error.message : String(error)));
       return;
     }
-    if (previewable && previewBeforeSending() && !(await this.preview(robot, parts))) return;
+    const previewOn = previewable === 'always' || (previewable && previewBeforeSending());
+    if (previewOn && !(await this.preview(robot, parts))) return;
 
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Sending to {0}…', robot.name), cancellable: true },

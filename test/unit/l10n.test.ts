@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { INPUT_MESSAGES } from '../../src/core/agents/input';
 import { PROBLEM_MESSAGES } from '../../src/core/errors';
 
 const root = path.resolve(__dirname, '..', '..', '..');
@@ -47,9 +48,9 @@ test('every l10n.t message has a Chinese translation with the same placeholders'
   assert.deepEqual(unused, [], 'translations nobody uses');
 });
 
-/** English messages the core hands to the UI (DingTalk problems), which the UI looks up in the bundle. */
+/** English messages the core hands to the UI (DingTalk problems, agent input errors), which the UI looks up in the bundle. */
 function coreMessages(): Set<string> {
-  return new Set(PROBLEM_MESSAGES);
+  return new Set([...PROBLEM_MESSAGES, ...INPUT_MESSAGES]);
 }
 
 test('the messages of DingTalk problems have Chinese translations', () => {
