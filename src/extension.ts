@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { Gateway } from './gateway';
 import { Inbox } from './inbox';
+import { registerConversations } from './inbound/conversations';
 import { createLog } from './log';
 import { ONBOARDING_VIEW_ID, OnboardingViewProvider } from './onboardingView';
 import { showQuickMenu } from './quickMenu';
@@ -55,6 +56,7 @@ export function activate(context: vscode.ExtensionContext): void {
     command('dingtalk.manageApprovedSenders', () => gateway.manageApprovedCommand()),
     command('dingtalk.setInboundCredentials', () => gateway.setInboundCredentialsCommand()),
   );
+  context.subscriptions.push(registerConversations({ context, inbox, robots, sending, log }));
   // Messages queued before a reload are sent without waiting for the next command.
   void sending.ensureQueue().catch((error) => log.error(error));
   if (vscode.workspace.getConfiguration('dingtalk').get<boolean>('gateway.autoStart')) void gateway.start();
