@@ -37,6 +37,7 @@ export class ConversationActions {
       return;
     }
     const { conversation } = target;
+    void this.view.markRead(conversation.key); // answering a conversation reads it
     const robot = this.robots.get(conversation.robotId);
     const title = plainText(conversation.title, 80);
     if (!robot) {

@@ -176,6 +176,10 @@ export class ConversationsView implements vscode.TreeDataProvider<ConversationNo
     return item;
   }
 
+  markRead(key: string): Promise<void> {
+    return this.history.markRead(key);
+  }
+
   /** Shows a conversation, opened (which marks it read). */
   async reveal(key: string): Promise<void> {
     await vscode.commands.executeCommand(`${CONVERSATIONS_VIEW_ID}.focus`);

@@ -17,6 +17,7 @@ const ROBOT = {
   secret: 'SECconv0123456789abcdef0123456789abcdef0123456789abcdef012345678',
 };
 const PUBLIC_URL = 'https://dingtalk-hook.example.com/dingtalk';
+const ME = 'user-me';
 const HOSTILE_NICK = '[Approve](command:workbench.action.quit) $(alert)\u202eevil';
 
 let standIn: StandIn;
@@ -32,6 +33,8 @@ interface Callback {
   senderNick?: string;
   /** When the session webhook expires, relative to now (ms). */
   expiresIn?: number;
+  /** @mentions the VS Code user (dingtalk.notifications.myUserId). */
+  atMe?: boolean;
 }
 
 function callbackBody(c: Callback): Record<string, unknown> {
@@ -43,6 +46,7 @@ function callbackBody(c: Callback): Record<string, unknown> {
     ...(c.direct ? {} : { conversationTitle: c.title ?? 'Build Team' }),
     senderId: '$:LWCP_v1:$user-1', senderNick: c.senderNick ?? 'Li Lei', senderStaffId: 'user-1', chatbotUserId: 'bot-1', isInAtList: true,
     sessionWebhook: standIn.createSessionWebhook(expires), sessionWebhookExpiredTime: expires,
+    ...(c.atMe ? { atUsers: [{ dingtalkId: '$:LWCP_v1:$me', staffId: ME }] } : {}),
   };
 }
 
@@ -64,7 +68,8 @@ async function openContainer(w: Workbench): Promise<void> {
   const pane = w.page.locator('.part.sidebar .pane-header', { hasText: 'Conversations' }).first();
   for (let attempt = 1; !(await pane.isVisible()); attempt++) {
     if (attempt > 3) throw new Error('the Conversations view did not open');
-    await w.page.locator('.part.activitybar .action-item a[aria-label^="DingTalk"]').first().click();
+    // Its top-left corner: the badge covers the bottom-right one.
+    await w.page.locator('.part.activitybar .action-item a[aria-label^="DingTalk"]').first().click({ position: { x: 4, y: 4 } });
     await pane.waitFor({ timeout: 5_000 }).catch(() => undefined);
   }
 }
@@ -117,7 +122,7 @@ before(async () => {
   standIn = await startDingTalkStandIn({ robots: [ROBOT] });
   port = await freePort();
   session = await openSession({
-    settings: { 'dingtalk.send.preview': false, 'dingtalk.gateway.port': port, 'dingtalk.tunnel.provider': 'url', 'dingtalk.tunnel.url': PUBLIC_URL },
+    settings: { 'dingtalk.send.preview': false, 'dingtalk.gateway.port': port, 'dingtalk.tunnel.provider': 'url', 'dingtalk.tunnel.url': PUBLIC_URL, 'dingtalk.notifications.myUserId': ME },
   });
   wb = session.workbench;
   await withScreenshotOnFailure(wb, 'conversations-setup', async () => {
@@ -196,6 +201,18 @@ describe('conversations', () => {
     });
   });
 
+  test('a message that @mentions the user shows a notification whose Reply answers it', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      const before = standIn.sessionReplies.length;
+      await postCallback({ text: `@${ME} can you look at the deploy?`, atMe: true });
+      await wb.clickNotificationButton('Li Lei mentioned you in Build Team', 'Reply');
+      await wb.pick('Text');
+      await wb.answerInputBox('on my way');
+      const replies = await standIn.waitForSessionReplies(before + 1);
+      assert.deepEqual(replies[before].body, { msgtype: 'text', text: { content: 'on my way' } });
+    });
+  });
+
   test('the history is kept owner-only and survives a window reload', async (t) => {
     await withScreenshotOnFailure(wb, t.name, async () => {
       await waitUntil(() => fs.existsSync(historyFile()) && fs.readFileSync(historyFile(), 'utf8').includes('click my name'), 10_000, 'the history file');
@@ -229,6 +246,19 @@ describe('conversations', () => {
       } finally {
         await context.close();
       }
+    });
+  });
+
+  test('with keepHistory off the stored history is deleted and new messages are shown but not written', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      const machineSettings = path.join(session.server.userDataDir, 'Machine', 'settings.json');
+      const settings = JSON.parse(fs.readFileSync(machineSettings, 'utf8'));
+      fs.writeFileSync(machineSettings, JSON.stringify({ ...settings, 'dingtalk.conversations.keepHistory': false }, null, 2));
+      await waitUntil(() => !fs.existsSync(historyFile()), 15_000, 'the history file to be deleted');
+      await wb.runCommand('DingTalk: Start Gateway');
+      await postCallback({ text: 'not kept on disk', conversationId: 'cid-private', title: 'Private Team' });
+      await row(wb, 'Private Team').waitFor();
+      assert.ok(!fs.existsSync(historyFile()), 'nothing written');
     });
   });
 });
