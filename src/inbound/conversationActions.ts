@@ -2,7 +2,9 @@
 // once that link expired, to the group through the robot, like "Send Message"), Copy Text, Insert at
 // Cursor and Quote in Reply; and the notification for a message that asks for the user's attention.
 import * as vscode from 'vscode';
-import { Conversation, conversationKey, mentions, ReceivedMessage, StoredMessage, validSessionWebhook } from '../core/inbound/conversations';
+import {
+  Conversation, conversationKey, mentions, ReceivedMessage, StoredMessage, validSessionWebhook,
+} from '../core/inbound/conversations';
 import { markdownMessage, RobotMessage, textMessage } from '../core/messages';
 import { summarize } from '../core/gateway/callback';
 import { plainText } from '../core/text/untrusted';
@@ -33,7 +35,8 @@ export class ConversationActions {
   async reply(node?: ConversationNode, initial?: string): Promise<void> {
     const target = this.resolve(node);
     if (!target) {
-      void vscode.window.showInformationMessage(vscode.l10n.t('Pick a conversation or a message in the DingTalk Conversations view first.'));
+      const hint = vscode.l10n.t('Pick a conversation or a message in the DingTalk Conversations view first.');
+      void vscode.window.showInformationMessage(hint);
       return;
     }
     const { conversation } = target;
@@ -48,7 +51,10 @@ export class ConversationActions {
     if (!webhook) {
       const post = vscode.l10n.t('Post to the Group');
       const answer = await vscode.window.showWarningMessage(
-        vscode.l10n.t('The reply link of "{0}" has expired (DingTalk keeps it for about 90 minutes after a message). Post to the group through robot "{1}" instead?', title, plainText(robot.name, 80)),
+        vscode.l10n.t(
+          'The reply link of "{0}" has expired (DingTalk keeps it for about 90 minutes after a message). Post to the group through robot "{1}" instead?',
+          title, plainText(robot.name, 80),
+        ),
         post,
       );
       if (answer !== post) return;
@@ -72,7 +78,9 @@ export class ConversationActions {
       await vscode.commands.executeCommand(kind.markdown ? 'dingtalk.sendMarkdown' : 'dingtalk.sendMessage', typed, robot.id);
       return;
     }
-    const message: RobotMessage = kind.markdown ? markdownMessage(text.split('\n')[0].replace(/^[#>\s]+/, '').slice(0, 40) || title, text) : textMessage(text);
+    // As Reply to Message: a markdown reply's title (what the chat list shows) is its first line.
+    const heading = text.split('\n')[0].replace(/^[#>\s]+/, '').slice(0, 40) || title;
+    const message: RobotMessage = kind.markdown ? markdownMessage(heading, text) : textMessage(text);
     await this.postReply(robot.id, webhook, message, title);
   }
 
@@ -84,7 +92,8 @@ export class ConversationActions {
     try {
       parts = partsFor(robot, message);
     } catch (error) {
-      void vscode.window.showErrorMessage(vscode.l10n.t('This message cannot be sent: {0}', error instanceof Error ? error.message : String(error)));
+      const reason = error instanceof Error ? error.message : String(error);
+      void vscode.window.showErrorMessage(vscode.l10n.t('This message cannot be sent: {0}', reason));
       return;
     }
     for (const part of parts) {

@@ -46,7 +46,9 @@ export function registerConversations(deps: ConversationDeps): vscode.Disposable
       return;
     }
     await history.useFile(undefined);
-    await ConversationHistory.deleteFile(file).catch((error) => log.error(`the message history could not be deleted: ${error instanceof Error ? error.message : error}`));
+    await ConversationHistory.deleteFile(file).catch((error) => {
+      log.error(`the message history could not be deleted: ${error instanceof Error ? error.message : error}`);
+    });
   };
   void applyKeepHistory();
 

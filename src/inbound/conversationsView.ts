@@ -25,7 +25,9 @@ let dayFormat: Intl.DateTimeFormat | undefined;
 /** `14:05` today, `12/1 14:05` on other days, in the display language. */
 export function shortTime(at: number, now = Date.now()): string {
   timeFormat ??= new Intl.DateTimeFormat(vscode.env.language, { hour: '2-digit', minute: '2-digit', hour12: false });
-  dayFormat ??= new Intl.DateTimeFormat(vscode.env.language, { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false });
+  dayFormat ??= new Intl.DateTimeFormat(vscode.env.language, {
+    month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false,
+  });
   return new Date(at).toDateString() === new Date(now).toDateString() ? timeFormat.format(at) : dayFormat.format(at);
 }
 
@@ -33,7 +35,8 @@ function problemText(problem: HistoryProblem): string {
   switch (problem.kind) {
     case 'load': return vscode.l10n.t('The message history could not be read ({0}). New messages are shown but not kept.', problem.detail);
     case 'save': return vscode.l10n.t('The message history could not be saved ({0}). New messages are shown but not kept.', problem.detail);
-    case 'unreadable': return vscode.l10n.t('The message history file was unreadable; it was kept as {0} and a new history started.', problem.detail);
+    case 'unreadable':
+      return vscode.l10n.t('The message history file was unreadable; it was kept as {0} and a new history started.', problem.detail);
   }
 }
 
@@ -61,9 +64,8 @@ export class ConversationsView implements vscode.TreeDataProvider<ConversationNo
 
   private refresh(): void {
     const unread = totalUnread(this.history.current);
-    this.treeView.badge = unread > 0
-      ? { value: unread, tooltip: unread === 1 ? vscode.l10n.t('1 unread DingTalk message') : vscode.l10n.t('{0} unread DingTalk messages', unread) }
-      : undefined;
+    const tooltip = unread === 1 ? vscode.l10n.t('1 unread DingTalk message') : vscode.l10n.t('{0} unread DingTalk messages', unread);
+    this.treeView.badge = unread > 0 ? { value: unread, tooltip } : undefined;
     const problem = this.history.problem ? problemText(this.history.problem) : undefined;
     this.treeView.message = problem;
     if (problem && problem !== this.lastProblem) this.log.error(problem);
@@ -149,7 +151,8 @@ export class ConversationsView implements vscode.TreeDataProvider<ConversationNo
     item.description = unread > 0 ? `${vscode.l10n.t('{0} unread', unread)} · ${lastText} · ${time}` : `${lastText} · ${time}`;
     item.iconPath = new vscode.ThemeIcon(unread > 0 ? 'comment-unresolved' : conversation?.direct ? 'person' : 'comment-discussion');
     const kind = conversation?.direct ? vscode.l10n.t('Direct chat') : vscode.l10n.t('Group');
-    item.tooltip = [`${title} (${kind})`, plainText(conversation?.robotName ?? '', 80), last ? `${time} ${lastText}` : ''].filter(Boolean).join('\n');
+    const robotName = plainText(conversation?.robotName ?? '', 80);
+    item.tooltip = [`${title} (${kind})`, robotName, last ? `${time} ${lastText}` : ''].filter(Boolean).join('\n');
     item.accessibilityInformation = {
       label: vscode.l10n.t('{0} {1}, {2} unread, last message at {3}: {4}', kind, title, unread, time, lastText),
       role: 'treeitem',
@@ -170,7 +173,8 @@ export class ConversationsView implements vscode.TreeDataProvider<ConversationNo
     const icon = found?.message.mentionsMe ? 'mention' : unread ? 'circle-filled' : TYPE_ICONS[found?.message.msgtype ?? ''] ?? 'comment';
     item.iconPath = new vscode.ThemeIcon(icon);
     const full = found ? new Date(found.message.createAt).toLocaleString(vscode.env.language, { hour12: false }) : '';
-    item.tooltip = `${sender} (${plainText(found?.message.senderUserId ?? '', 80)}) · ${full}\n${plainText(found?.message.text ?? '', 2000)}`;
+    const userId = plainText(found?.message.senderUserId ?? '', 80);
+    item.tooltip = `${sender} (${userId}) · ${full}\n${plainText(found?.message.text ?? '', 2000)}`;
     item.accessibilityInformation = { label: vscode.l10n.t('{0} at {1}: {2}', sender, time, text), role: 'treeitem' };
     item.contextValue = 'dingtalkMessage';
     return item;

@@ -54,7 +54,9 @@ async function postCallback(c: Callback): Promise<void> {
   const timestamp = Date.now();
   const sign = createHmac('sha256', ROBOT.secret).update(`${timestamp}\n${ROBOT.secret}`).digest('base64');
   const response = await fetch(`http://127.0.0.1:${port}/dingtalk`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json', timestamp: String(timestamp), sign }, body: JSON.stringify(callbackBody(c)),
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', timestamp: String(timestamp), sign },
+    body: JSON.stringify(callbackBody(c)),
   });
   assert.equal(response.status, 200, await response.text());
 }
@@ -85,7 +87,8 @@ function messageRow(w: Workbench, sender: string, text: string) {
 
 /** The DingTalk container's badge in the activity bar, '' when none is shown. */
 async function containerBadge(w: Workbench): Promise<string> {
-  const badge = w.page.locator('.part.activitybar .action-item', { has: w.page.locator('a[aria-label^="DingTalk"]') }).locator('.badge-content').first();
+  const icon = w.page.locator('.part.activitybar .action-item', { has: w.page.locator('a[aria-label^="DingTalk"]') });
+  const badge = icon.locator('.badge-content').first();
   if ((await badge.count()) === 0 || !(await badge.isVisible())) return '';
   return (await badge.innerText()).trim();
 }
@@ -122,11 +125,15 @@ before(async () => {
   standIn = await startDingTalkStandIn({ robots: [ROBOT] });
   port = await freePort();
   session = await openSession({
-    settings: { 'dingtalk.send.preview': false, 'dingtalk.gateway.port': port, 'dingtalk.tunnel.provider': 'url', 'dingtalk.tunnel.url': PUBLIC_URL, 'dingtalk.notifications.myUserId': ME },
+    settings: {
+      'dingtalk.send.preview': false, 'dingtalk.gateway.port': port, 'dingtalk.tunnel.provider': 'url', 'dingtalk.tunnel.url': PUBLIC_URL,
+      'dingtalk.notifications.myUserId': ME,
+    },
   });
   wb = session.workbench;
   await withScreenshotOnFailure(wb, 'conversations-setup', async () => {
-    await addRobotInView(wb, { name: 'Team Robot', webhookUrl: standIn.webhookUrl(ROBOT.accessToken), secret: ROBOT.secret, dmPolicy: 'open' });
+    const webhookUrl = standIn.webhookUrl(ROBOT.accessToken);
+    await addRobotInView(wb, { name: 'Team Robot', webhookUrl, secret: ROBOT.secret, dmPolicy: 'open' });
     await openContainer(wb);
     await wb.page.locator('.part.sidebar .welcome-view-content', { hasText: 'No messages yet' }).waitFor();
     await wb.runCommand('DingTalk: Start Gateway');
@@ -195,7 +202,8 @@ describe('conversations', () => {
       const direct = row(wb, 'Approve');
       await direct.waitFor();
       assert.equal(await direct.locator('a[href], .codicon-alert').count(), 0, 'no link or icon from the nickname in the row');
-      assert.ok((await direct.locator('.label-name').innerText()).replace(/\u200b/g, '').includes('[Approve](command:workbench.action.quit) $(alert)evil'));
+      const label = (await direct.locator('.label-name').innerText()).replace(/\u200b/g, '');
+      assert.ok(label.includes('[Approve](command:workbench.action.quit) $(alert)evil'), label);
       await toast.locator('.monaco-button', { hasText: 'Open' }).click();
       await waitUntil(async () => (await containerBadge(wb)) === '', 15_000, 'Open to read the chat');
     });
@@ -215,7 +223,8 @@ describe('conversations', () => {
 
   test('the history is kept owner-only and survives a window reload', async (t) => {
     await withScreenshotOnFailure(wb, t.name, async () => {
-      await waitUntil(() => fs.existsSync(historyFile()) && fs.readFileSync(historyFile(), 'utf8').includes('click my name'), 10_000, 'the history file');
+      const saved = () => fs.existsSync(historyFile()) && fs.readFileSync(historyFile(), 'utf8').includes('click my name');
+      await waitUntil(saved, 10_000, 'the history file');
       assert.equal(fs.statSync(historyFile()).mode & 0o777, 0o600);
       assert.equal(fs.statSync(path.dirname(historyFile())).mode & 0o777, 0o700);
       await wb.reload();

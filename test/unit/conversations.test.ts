@@ -5,7 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { InboundMessage } from '../../src/core/gateway/callback';
 import {
-  addMessage, byRobot, clearHistory, emptySnapshot, markRead, mentions, mergeSnapshots, ReceivedMessage, totalUnread, unreadCount, validSessionWebhook,
+  addMessage, byRobot, clearHistory, emptySnapshot, markRead, mentions, mergeSnapshots, ReceivedMessage, totalUnread, unreadCount,
+  validSessionWebhook,
 } from '../../src/core/inbound/conversations';
 import { ConversationHistory } from '../../src/core/inbound/historyFile';
 
@@ -19,7 +20,8 @@ function received(over: Partial<InboundMessage> & { robotId?: string; receivedAt
     robotId, robotName: `Robot ${robotId}`, receivedAt,
     message: {
       msgtype: 'text', text: { content: ` hello ${counter}` }, msgId: `m${counter}`, createAt: receivedAt,
-      conversationType: '2', conversationId: 'cid-group', conversationTitle: 'Build Team', senderId: 'dt-1', senderNick: 'Li Lei', senderStaffId: 'u1',
+      conversationType: '2', conversationId: 'cid-group', conversationTitle: 'Build Team',
+      senderId: 'dt-1', senderNick: 'Li Lei', senderStaffId: 'u1',
       ...message,
     },
   };
@@ -97,7 +99,8 @@ test('a reply link is kept only with its expiry and only until then', () => {
   assert.equal(s.conversations[0].sessionWebhook, undefined, 'dropped once expired');
   const noExpiry = addMessage(emptySnapshot(), received({ sessionWebhook: link }), NOW);
   assert.equal(noExpiry.conversations[0].sessionWebhook, undefined, 'never stored without its expiry');
-  const elsewhere = addMessage(emptySnapshot(), received({ sessionWebhook: 'https://evil.example.com/x', sessionWebhookExpiredTime: NOW + 1000 }), NOW);
+  const forged = received({ sessionWebhook: 'https://evil.example.com/x', sessionWebhookExpiredTime: NOW + 1000 });
+  const elsewhere = addMessage(emptySnapshot(), forged, NOW);
   assert.equal(elsewhere.conversations[0].sessionWebhook, undefined, 'never a link to anywhere but DingTalk');
 });
 

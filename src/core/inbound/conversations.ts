@@ -182,7 +182,9 @@ export function mergeSnapshots(a: HistorySnapshot, b: HistorySnapshot, now: numb
   return normalize({ version: 1, clearedAt: Math.max(a.clearedAt, b.clearedAt), conversations: [...byKey.values()] }, now, cap);
 }
 
-export function addMessage(snapshot: HistorySnapshot, received: ReceivedMessage, now: number, me?: string, cap = MESSAGES_PER_CONVERSATION): HistorySnapshot {
+export function addMessage(
+  snapshot: HistorySnapshot, received: ReceivedMessage, now: number, me?: string, cap = MESSAGES_PER_CONVERSATION,
+): HistorySnapshot {
   return mergeSnapshots(snapshot, { version: 1, clearedAt: 0, conversations: [conversationOf(received, me)] }, now, cap);
 }
 
@@ -223,7 +225,8 @@ function parseMessage(value: unknown): StoredMessage | undefined {
   if (!isObject(value)) return undefined;
   const { msgId, createAt, receivedAt, senderNick, senderUserId: userId, msgtype, text, mentionsMe } = value;
   if (typeof msgId !== 'string' || typeof createAt !== 'number' || typeof receivedAt !== 'number') return undefined;
-  if (typeof senderNick !== 'string' || typeof userId !== 'string' || typeof msgtype !== 'string' || typeof text !== 'string') return undefined;
+  if (typeof senderNick !== 'string' || typeof userId !== 'string') return undefined;
+  if (typeof msgtype !== 'string' || typeof text !== 'string') return undefined;
   const message: StoredMessage = { msgId, createAt, receivedAt, senderNick, senderUserId: userId, msgtype, text };
   if (mentionsMe === true) message.mentionsMe = true;
   return message;
@@ -232,8 +235,9 @@ function parseMessage(value: unknown): StoredMessage | undefined {
 function parseConversation(value: unknown): Conversation | undefined {
   if (!isObject(value)) return undefined;
   const { key, robotId, robotName, conversationId, title, direct, readUpTo, sessionWebhook, sessionWebhookExpiresAt, messages } = value;
-  if (typeof key !== 'string' || typeof robotId !== 'string' || typeof robotName !== 'string' || typeof conversationId !== 'string') return undefined;
-  if (typeof title !== 'string' || typeof direct !== 'boolean' || typeof readUpTo !== 'number' || !Array.isArray(messages)) return undefined;
+  if (typeof key !== 'string' || typeof robotId !== 'string' || typeof robotName !== 'string') return undefined;
+  if (typeof conversationId !== 'string' || typeof title !== 'string') return undefined;
+  if (typeof direct !== 'boolean' || typeof readUpTo !== 'number' || !Array.isArray(messages)) return undefined;
   const conversation: Conversation = {
     key, robotId, robotName, conversationId, title, direct, readUpTo,
     messages: messages.map(parseMessage).filter((m): m is StoredMessage => m !== undefined),
@@ -247,7 +251,8 @@ function parseConversation(value: unknown): Conversation | undefined {
 
 /** A snapshot read back from disk, checked field by field; undefined when it is not one at all. */
 export function parseSnapshot(value: unknown): HistorySnapshot | undefined {
-  if (!isObject(value) || value.version !== 1 || typeof value.clearedAt !== 'number' || !Array.isArray(value.conversations)) return undefined;
+  if (!isObject(value) || value.version !== 1) return undefined;
+  if (typeof value.clearedAt !== 'number' || !Array.isArray(value.conversations)) return undefined;
   return {
     version: 1,
     clearedAt: value.clearedAt,

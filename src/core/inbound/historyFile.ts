@@ -74,7 +74,11 @@ export class ConversationHistory {
     this.unwatch();
     this.file = file;
     this.problemValue = undefined;
-    if (!file) return this.changed();
+    if (!file) {
+      // A write already under way finishes first, so a caller that deletes the file next deletes it for good.
+      await this.chain;
+      return this.changed();
+    }
     fs.watchFile(file, { interval: this.pollMs, persistent: false }, this.onFileChanged);
     await this.sync();
   }
