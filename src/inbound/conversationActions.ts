@@ -52,7 +52,7 @@ export class ConversationActions {
       const post = vscode.l10n.t('Post to the Group');
       const answer = await vscode.window.showWarningMessage(
         vscode.l10n.t(
-          'The reply link of "{0}" has expired (DingTalk keeps it for about 90 minutes after a message). Post to the group through robot "{1}" instead?',
+          'The reply link of "{0}" has expired (DingTalk keeps it about 90 minutes). Post to the group through robot "{1}" instead?',
           title, plainText(robot.name, 80),
         ),
         post,
@@ -74,36 +74,53 @@ export class ConversationActions {
     if (!typed?.trim()) return;
     const text = unescapeNewlines(typed);
     if (!webhook) {
-      // The robot's webhook, with Send Message's checks, preview, queue and error handling.
-      await vscode.commands.executeCommand(kind.markdown ? 'dingtalk.sendMarkdown' : 'dingtalk.sendMessage', typed, robot.id);
+      await this.postToGroup(kind.markdown, typed, robot.id);
       return;
     }
     // As Reply to Message: a markdown reply's title (what the chat list shows) is its first line.
     const heading = text.split('\n')[0].replace(/^[#>\s]+/, '').slice(0, 40) || title;
     const message: RobotMessage = kind.markdown ? markdownMessage(heading, text) : textMessage(text);
-    await this.postReply(robot.id, webhook, message, title);
+    if (await this.postReply(robot.id, webhook, message, title) !== 'expired') return;
+    // The link expired while the reply was typed: what was typed is not lost, the group is offered.
+    const post = vscode.l10n.t('Post to the Group');
+    const answer = await vscode.window.showWarningMessage(
+      vscode.l10n.t(
+        'The reply link of "{0}" expired before the reply was posted. Post it to the group through robot "{1}"?',
+        title, plainText(robot.name, 80),
+      ),
+      post,
+    );
+    if (answer === post) await this.postToGroup(kind.markdown, typed, robot.id);
+  }
+
+  /** Through the robot's webhook, with Send Message's checks, queue and error handling. */
+  private async postToGroup(markdown: boolean, typed: string, robotId: string): Promise<void> {
+    await vscode.commands.executeCommand(markdown ? 'dingtalk.sendMarkdown' : 'dingtalk.sendMessage', typed, robotId);
   }
 
   /** Through SendService.reply, as "Reply to Message" does; split to DingTalk's size limit first. */
-  private async postReply(robotId: string, webhook: string, message: RobotMessage, title: string): Promise<void> {
+  private async postReply(robotId: string, webhook: string, message: RobotMessage, title: string): Promise<'done' | 'expired'> {
     const robot = this.robots.get(robotId);
-    if (!robot) return;
+    if (!robot) return 'done';
     let parts: RobotMessage[];
     try {
       parts = partsFor(robot, message);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       void vscode.window.showErrorMessage(vscode.l10n.t('This message cannot be sent: {0}', reason));
-      return;
+      return 'done';
     }
-    for (const part of parts) {
+    for (const [index, part] of parts.entries()) {
       const outcome = await this.sending.reply(robot, webhook, part);
-      if (!outcome.ok) {
-        void vscode.window.showErrorMessage(vscode.l10n.t('The reply was not delivered: {0}', problemText(outcome.problem)));
-        return;
-      }
+      if (outcome.ok) continue;
+      // On a session webhook, 300001 (mapped to "unknown token" for robot webhooks) means the link expired.
+      const expired = outcome.problem.kind === 'sessionExpired' || outcome.problem.errcode === 300001;
+      if (expired && index === 0) return 'expired';
+      void vscode.window.showErrorMessage(vscode.l10n.t('The reply was not delivered: {0}', problemText(outcome.problem)));
+      return 'done';
     }
     vscode.window.setStatusBarMessage(vscode.l10n.t('$(check) Replied to {0}', title), 5000);
+    return 'done';
   }
 
   async quote(node?: ConversationNode): Promise<void> {

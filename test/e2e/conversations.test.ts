@@ -33,6 +33,8 @@ interface Callback {
   senderNick?: string;
   /** When the session webhook expires, relative to now (ms). */
   expiresIn?: number;
+  /** When the stand-in stops accepting the link, if earlier than the callback says (ms from now). */
+  linkExpiresIn?: number;
   /** @mentions the VS Code user (dingtalk.notifications.myUserId). */
   atMe?: boolean;
 }
@@ -45,7 +47,8 @@ function callbackBody(c: Callback): Record<string, unknown> {
     conversationType: c.direct ? '1' : '2', conversationId: c.conversationId ?? 'cid-build-team',
     ...(c.direct ? {} : { conversationTitle: c.title ?? 'Build Team' }),
     senderId: '$:LWCP_v1:$user-1', senderNick: c.senderNick ?? 'Li Lei', senderStaffId: 'user-1', chatbotUserId: 'bot-1', isInAtList: true,
-    sessionWebhook: standIn.createSessionWebhook(expires), sessionWebhookExpiredTime: expires,
+    sessionWebhook: standIn.createSessionWebhook(c.linkExpiresIn === undefined ? expires : now + c.linkExpiresIn),
+    sessionWebhookExpiredTime: expires,
     ...(c.atMe ? { atUsers: [{ dingtalkId: '$:LWCP_v1:$me', staffId: ME }] } : {}),
   };
 }
@@ -188,6 +191,20 @@ describe('conversations', () => {
       const accepted = await standIn.waitForAccepted(acceptedBefore + 1);
       assert.deepEqual(accepted[acceptedBefore].body, { msgtype: 'text', text: { content: 'answering in the group instead' } });
       assert.equal(standIn.sessionReplies.length, repliesBefore, 'nothing was posted to the expired link');
+    });
+  });
+
+  test('a link that DingTalk refuses as expired when the reply is posted: the typed reply is offered to the group', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      await postCallback({ text: 'a question whose link runs out', conversationId: 'cid-late', title: 'Late Team', linkExpiresIn: 0 });
+      await row(wb, 'Late Team').click();
+      const acceptedBefore = standIn.accepted.length;
+      await inlineAction(wb, 'whose link runs out', 'Reply');
+      await wb.pick('Text');
+      await wb.answerInputBox('late but not lost');
+      await wb.clickNotificationButton(/reply link of "Late Team" expired before the reply was posted/, 'Post to the Group');
+      const accepted = await standIn.waitForAccepted(acceptedBefore + 1);
+      assert.deepEqual(accepted[acceptedBefore].body, { msgtype: 'text', text: { content: 'late but not lost' } });
     });
   });
 
