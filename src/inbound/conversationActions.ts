@@ -3,7 +3,7 @@
 // Cursor and Quote in Reply; and the notification for a message that asks for the user's attention.
 import * as vscode from 'vscode';
 import {
-  Conversation, conversationKey, mentions, ReceivedMessage, StoredMessage, validSessionWebhook,
+  attention, Conversation, conversationKey, NotifyMode, ReceivedMessage, StoredMessage, validSessionWebhook,
 } from '../core/inbound/conversations';
 import { markdownMessage, RobotMessage, textMessage } from '../core/messages';
 import { summarize } from '../core/gateway/callback';
@@ -12,8 +12,6 @@ import type { RobotStore } from '../robots';
 import { unescapeNewlines } from '../sendCommands';
 import { partsFor, problemText, SendService } from '../sendService';
 import type { ConversationNode, ConversationsView } from './conversationsView';
-
-export type NotifyMode = 'mentionsAndDirect' | 'all' | 'none';
 
 export class ConversationActions {
   constructor(
@@ -155,14 +153,13 @@ export class ConversationActions {
    */
   async notify(received: ReceivedMessage, mode: NotifyMode, me: string | undefined): Promise<void> {
     const m = received.message;
-    const direct = m.conversationType === '1';
-    const mentioned = mentions(m, me);
-    if (mode === 'none' || (mode === 'mentionsAndDirect' && !direct && !mentioned)) return;
+    const why = attention(m, mode, me);
+    if (!why) return;
     const nick = plainText(m.senderNick || m.senderId, 60);
     const text = plainText(summarize(m), 200);
     const where = plainText(m.conversationTitle || received.robotName, 60);
-    const line = direct ? vscode.l10n.t('{0} (direct message): {1}', nick, text)
-      : mentioned ? vscode.l10n.t('{0} mentioned you in {1}: {2}', nick, where, text)
+    const line = why === 'direct' ? vscode.l10n.t('{0} (direct message): {1}', nick, text)
+      : why === 'mention' ? vscode.l10n.t('{0} mentioned you in {1}: {2}', nick, where, text)
         : vscode.l10n.t('{0} in {1}: {2}', nick, where, text);
     const reply = vscode.l10n.t('Reply');
     const open = vscode.l10n.t('Open');

@@ -8,7 +8,8 @@ import type { Inbox } from '../inbox';
 import type { Log } from '../log';
 import type { RobotStore } from '../robots';
 import type { SendService } from '../sendService';
-import { ConversationActions, NotifyMode } from './conversationActions';
+import type { NotifyMode } from '../core/inbound/conversations';
+import { ConversationActions } from './conversationActions';
 import { ConversationNode, ConversationsView } from './conversationsView';
 
 export interface ConversationDeps {

@@ -5,8 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { InboundMessage } from '../../src/core/gateway/callback';
 import {
-  addMessage, byRobot, clearHistory, emptySnapshot, markRead, mentions, mergeSnapshots, ReceivedMessage, totalUnread, unreadCount,
-  validSessionWebhook,
+  addMessage, attention, byRobot, clearHistory, emptySnapshot, markRead, mentions, mergeSnapshots, ReceivedMessage, totalUnread,
+  unreadCount, validSessionWebhook,
 } from '../../src/core/inbound/conversations';
 import { ConversationHistory } from '../../src/core/inbound/historyFile';
 
@@ -120,6 +120,16 @@ test('@mentions of the user: by atUsers or by @id/@phone in the text, not by a l
   assert.equal(mentions(received({ text: { content: 'ping @13800138000 please' } }).message, '13800138000'), true);
   assert.equal(mentions(received({ text: { content: 'ping @13800138000123' } }).message, '13800138000'), false);
   assert.equal(mentions(received({ text: { content: 'ping @u-me' } }).message, ''), false);
+});
+
+test('notifications: 1:1 chats and @mentions by default, everything with "all", nothing with "none"', () => {
+  const group = received().message;
+  const direct = received({ conversationType: '1' }).message;
+  const mention = received({ atUsers: [{ staffId: 'u-me' }] }).message;
+  assert.deepEqual([group, direct, mention].map((m) => attention(m, 'mentionsAndDirect', 'u-me')), [undefined, 'direct', 'mention']);
+  assert.deepEqual([group, direct, mention].map((m) => attention(m, 'all', 'u-me')), ['other', 'direct', 'mention']);
+  assert.deepEqual([group, direct, mention].map((m) => attention(m, 'none', 'u-me')), [undefined, undefined, undefined]);
+  assert.equal(attention(mention, 'mentionsAndDirect', undefined), undefined, 'no user id set: no mention is recognised');
 });
 
 test('two windows on one file: each sees what the other received, and both converge', async () => {

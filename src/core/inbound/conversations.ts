@@ -97,6 +97,19 @@ export function mentions(message: InboundMessage, me: string | undefined): boole
   return at >= 0 && !/[\w.-]/.test(text.charAt(at + id.length + 1));
 }
 
+export type NotifyMode = 'mentionsAndDirect' | 'all' | 'none';
+
+/**
+ * Why a message deserves a notification: a 1:1 chat (`direct`), an @mention of `me` (`mention`), or just
+ * because the setting says every message (`other`); undefined when it only raises the badge.
+ */
+export function attention(message: InboundMessage, mode: NotifyMode, me: string | undefined): 'direct' | 'mention' | 'other' | undefined {
+  if (mode === 'none') return undefined;
+  if (message.conversationType === '1') return 'direct';
+  if (mentions(message, me)) return 'mention';
+  return mode === 'all' ? 'other' : undefined;
+}
+
 export function storedMessage(received: ReceivedMessage, me?: string): StoredMessage {
   const m = received.message;
   const text = m.msgtype === 'text' ? (m.text?.content ?? '').trim() : summarize(m);
