@@ -5,6 +5,7 @@ import { registerAgents } from './agents';
 import type { DingTalkApi } from './agents/api';
 import { Gateway } from './gateway';
 import { Inbox } from './inbox';
+import { registerConversations } from './inbound/conversations';
 import { createLog } from './log';
 import { watchNetworkSettings } from './network';
 import { ONBOARDING_VIEW_ID, OnboardingViewProvider } from './onboardingView';
@@ -63,6 +64,7 @@ export function activate(context: vscode.ExtensionContext): DingTalkApi {
     command('dingtalk.manageApprovedSenders', () => gateway.manageApprovedCommand()),
     command('dingtalk.setInboundCredentials', () => gateway.setInboundCredentialsCommand()),
   );
+  context.subscriptions.push(registerConversations({ context, inbox, robots, sending, log }));
   // Messages queued before a reload are sent without waiting for the next command.
   void sending.ensureQueue().catch((error) => log.error(error));
   if (vscode.workspace.getConfiguration('dingtalk').get<boolean>('gateway.autoStart')) void gateway.start();

@@ -1,0 +1,213 @@
+// The conversation history in memory and, when history is kept, in one file shared by every VS Code window
+// on the machine. Each write re-reads the file, merges (by msgId, see conversations.ts) and replaces it
+// atomically (temp file + rename), owner-only. Each window polls the file's stat (once a second) and merges
+// what others wrote; whoever holds something the file lacks writes again, so the windows converge without a
+// lock (a lock file would need stale-lock recovery for extension hosts that crash while holding it).
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  addMessage, clearHistory, emptySnapshot, HistorySnapshot, markRead, mergeSnapshots, MESSAGES_PER_CONVERSATION, normalize, parseSnapshot,
+  ReceivedMessage,
+} from './conversations';
+
+export type HistoryProblem =
+  | { kind: 'load' | 'save'; detail: string }
+  /** The file was not a history: moved aside (kept, never written over) and a new one started. */
+  | { kind: 'unreadable'; detail: string };
+
+export interface HistoryOptions {
+  now?: () => number;
+  /** The user's DingTalk user id or phone, to mark messages that @mention them. */
+  me?: () => string | undefined;
+  /** How often the file's stat is checked for other windows' writes (ms); at least 1000. */
+  pollMs?: number;
+  cap?: number;
+}
+
+function errorDetail(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  return code ?? (error instanceof Error ? error.message : String(error));
+}
+
+export class ConversationHistory {
+  private snapshot: HistorySnapshot = emptySnapshot();
+  private file?: string;
+  private problemValue?: HistoryProblem;
+  private readonly listeners = new Set<() => void>();
+  /** Reads and writes of the file, one at a time. */
+  private chain: Promise<void> = Promise.resolve();
+  private readonly now: () => number;
+  private readonly pollMs: number;
+  private readonly cap: number;
+
+  constructor(private readonly options: HistoryOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.pollMs = Math.max(1000, options.pollMs ?? 1000);
+    this.cap = options.cap ?? MESSAGES_PER_CONVERSATION;
+  }
+
+  get current(): HistorySnapshot {
+    return this.snapshot;
+  }
+
+  /** The last thing that went wrong with the file, until it works again. */
+  get problem(): HistoryProblem | undefined {
+    return this.problemValue;
+  }
+
+  get persistent(): boolean {
+    return this.file !== undefined;
+  }
+
+  onDidChange(listener: () => void): { dispose(): void } {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  /**
+   * Keeps the history in `file` (merged with what it holds, then watched), or only in memory when
+   * undefined. Switching to memory only leaves the file alone: `deleteFile` removes it.
+   */
+  async useFile(file: string | undefined): Promise<void> {
+    if (this.file === file) return;
+    this.unwatch();
+    this.file = file;
+    this.problemValue = undefined;
+    if (!file) {
+      // A write already under way finishes first, so a caller that deletes the file next deletes it for good.
+      await this.chain;
+      return this.changed();
+    }
+    fs.watchFile(file, { interval: this.pollMs, persistent: false }, this.onFileChanged);
+    await this.sync();
+  }
+
+  async add(received: ReceivedMessage): Promise<void> {
+    this.snapshot = addMessage(this.snapshot, received, this.now(), this.options.me?.(), this.cap);
+    this.changed();
+    await this.sync();
+  }
+
+  /** Marks one conversation (or all, without a key) read, in every window. */
+  async markRead(key?: string): Promise<void> {
+    const next = markRead(this.snapshot, key);
+    if (JSON.stringify(next) === JSON.stringify(this.snapshot)) return;
+    this.snapshot = next;
+    this.changed();
+    await this.sync();
+  }
+
+  /** Empties the history, in every window (the clear time is merged like everything else). */
+  async clear(): Promise<void> {
+    this.snapshot = clearHistory(this.snapshot, this.now());
+    if (this.problemValue?.kind === 'unreadable') this.problemValue = undefined;
+    this.changed();
+    await this.sync();
+  }
+
+  /** Removes the history file (history is no longer kept); what this window shows stays in memory. */
+  static async deleteFile(file: string): Promise<void> {
+    await fs.promises.rm(file, { force: true });
+  }
+
+  /** Merges the file into memory and memory into the file (written only when that changes it). */
+  sync(): Promise<void> {
+    const run = this.chain.then(() => this.syncNow());
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private readonly onFileChanged = (current: fs.Stats, previous: fs.Stats): void => {
+    if (current.mtimeMs !== previous.mtimeMs || current.ino !== previous.ino || current.size !== previous.size) void this.sync();
+  };
+
+  private async syncNow(): Promise<void> {
+    const file = this.file;
+    if (!file) return;
+    const onDisk = await this.read(file);
+    if (onDisk === undefined) return; // unreadable for now: never written over
+    const merged = mergeSnapshots(normalize(this.snapshot, this.now(), this.cap), onDisk.snapshot, this.now(), this.cap);
+    const text = JSON.stringify(merged);
+    const before = JSON.stringify(this.snapshot);
+    if (file !== this.file) return; // switched while reading
+    this.snapshot = merged;
+    if (text !== onDisk.text) await this.write(file, text);
+    else this.resolved();
+    if (text !== before) this.changed();
+  }
+
+  private async read(file: string): Promise<{ snapshot: HistorySnapshot; text: string } | undefined> {
+    let text: string;
+    try {
+      text = await fs.promises.readFile(file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { snapshot: emptySnapshot(), text: '' };
+      this.fail({ kind: 'load', detail: errorDetail(error) });
+      return undefined;
+    }
+    let parsed: HistorySnapshot | undefined;
+    try {
+      parsed = parseSnapshot(JSON.parse(text));
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed) return { snapshot: normalize(parsed, this.now(), this.cap), text };
+    const aside = `${file}.unreadable-${this.now()}`;
+    try {
+      await fs.promises.rename(file, aside);
+    } catch (error) {
+      this.fail({ kind: 'load', detail: errorDetail(error) });
+      return undefined;
+    }
+    this.fail({ kind: 'unreadable', detail: aside });
+    return { snapshot: emptySnapshot(), text: '' };
+  }
+
+  private async write(file: string, text: string): Promise<void> {
+    const dir = path.dirname(file);
+    const temp = path.join(dir, `.${path.basename(file)}.${process.pid}-${randomUUID().slice(0, 8)}.tmp`);
+    try {
+      await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
+      await fs.promises.chmod(dir, 0o700);
+      const handle = await fs.promises.open(temp, 'w', 0o600);
+      try {
+        await handle.writeFile(text, 'utf8');
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await fs.promises.rename(temp, file);
+      this.resolved();
+    } catch (error) {
+      await fs.promises.rm(temp, { force: true }).catch(() => undefined);
+      this.fail({ kind: 'save', detail: errorDetail(error) });
+    }
+  }
+
+  private fail(problem: HistoryProblem): void {
+    this.problemValue = problem;
+    this.changed();
+  }
+
+  /** The file works again: a load or save problem is no longer shown (a moved-aside file still is). */
+  private resolved(): void {
+    if (!this.problemValue || this.problemValue.kind === 'unreadable') return;
+    this.problemValue = undefined;
+    this.changed();
+  }
+
+  private changed(): void {
+    for (const listener of [...this.listeners]) listener();
+  }
+
+  private unwatch(): void {
+    if (this.file) fs.unwatchFile(this.file, this.onFileChanged);
+  }
+
+  dispose(): void {
+    this.unwatch();
+    this.file = undefined;
+    this.listeners.clear();
+  }
+}
