@@ -9,12 +9,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { freePort, waitUntil } from '../support/codeServer';
 import { startDingTalkStandIn, StandIn } from '../support/dingtalkStandIn';
-import { addRobotInView } from '../support/dingtalkUi';
+import { addRobotInView, setInboundCredentials } from '../support/dingtalkUi';
 import { openSession, Session, withScreenshotOnFailure, Workbench } from '../support/workbench';
 
 const ROBOT = {
   accessToken: 'convtoken123456789abcdef0123456789abcdef0123456789abcdef0123456',
   secret: 'SECconv0123456789abcdef0123456789abcdef0123456789abcdef012345678',
+  /** The app robot's AppSecret: callbacks are signed with it, never with the sending secret. */
+  appSecret: 'conv-app-secret-Qw8Er7Ty6Ui5Op4As3Df2Gh1',
 };
 const PUBLIC_URL = 'https://dingtalk-hook.example.com/dingtalk';
 const ME = 'user-me';
@@ -55,7 +57,7 @@ function callbackBody(c: Callback): Record<string, unknown> {
 
 async function postCallback(c: Callback): Promise<void> {
   const timestamp = Date.now();
-  const sign = createHmac('sha256', ROBOT.secret).update(`${timestamp}\n${ROBOT.secret}`).digest('base64');
+  const sign = createHmac('sha256', ROBOT.appSecret).update(`${timestamp}\n${ROBOT.appSecret}`).digest('base64');
   const response = await fetch(`http://127.0.0.1:${port}/dingtalk`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', timestamp: String(timestamp), sign },
@@ -137,6 +139,7 @@ before(async () => {
   await withScreenshotOnFailure(wb, 'conversations-setup', async () => {
     const webhookUrl = standIn.webhookUrl(ROBOT.accessToken);
     await addRobotInView(wb, { name: 'Team Robot', webhookUrl, secret: ROBOT.secret, dmPolicy: 'open' });
+    await setInboundCredentials(wb, 'Team Robot', 'App robot, HTTP callback', ROBOT.appSecret);
     await openContainer(wb);
     await wb.page.locator('.part.sidebar .welcome-view-content', { hasText: 'No messages yet' }).waitFor();
     await wb.runCommand('DingTalk: Start Gateway');

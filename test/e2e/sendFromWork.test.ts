@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startDingTalkStandIn, Recorded, StandIn } from '../support/dingtalkStandIn';
-import { addRobotInView } from '../support/dingtalkUi';
+import { addRobotInView, answerMentionStep } from '../support/dingtalkUi';
 import { openSession, Session, withScreenshotOnFailure, Workbench } from '../support/workbench';
 
 const ROBOT = { accessToken: 'worktoken0123456789abcdef0123456789abcdef0123456789abcdef0123456', secret: 'SECwork0123456789abcdef0123456789abcdef0123456789abcdef0123456789' };
@@ -96,6 +96,7 @@ async function sendLines(file: string, from: number, to: number): Promise<void> 
   for (let i = from; i < to; i++) await wb.page.keyboard.press('Shift+ArrowDown');
   await wb.page.keyboard.press('Shift+End');
   await wb.runCommand('DingTalk: Send Selection as Markdown');
+  await answerMentionStep(wb);
 }
 
 async function nextMessage(already: number, timeout = 60_000): Promise<Recorded> {
@@ -175,6 +176,7 @@ describe('markdown files link back too', () => {
       await openFile('repo/README.md');
       const already = standIn.accepted.length;
       await wb.runCommand('DingTalk: Send Markdown File');
+      await answerMentionStep(wb);
       const body = (await nextMessage(already)).body;
       assert.equal(body.markdown.text, `# hello\n\n[View on GitHub](https://github.com/octo/hello/blob/${head}/README.md)`);
     });

@@ -40,6 +40,8 @@ async function waitForPort(port: number, timeoutMs = 20_000): Promise<void> {
   }
 }
 
+const APP_SECRET = 'agents-app-secret-0123456789abcdef';
+
 const confirmationText = (message: string | vscode.MarkdownString | undefined) => (typeof message === 'string' ? message : message?.value ?? '');
 /** Markdown escapes removed, for reading the lines around the fenced text. */
 const unescaped = (markdown: string) => markdown.replace(/\\(.)/g, '$1');
@@ -62,6 +64,8 @@ describe('chat agents and the exported API', function () {
     const robots = api.testing.robots;
     const team = { id: `robot-${randomUUID().slice(0, 8)}`, name: 'Team', enabled: true, dmPolicy: 'open' as const, allowFrom: [], keywords: [] };
     await robots.save(team, { webhookUrl: standIn.webhookUrl(TEAM.accessToken), secret: TEAM.secret });
+    // Callbacks are signed with the app's AppSecret, never with the custom robot's sending secret.
+    await robots.setSecret(team.id, 'appSecret', APP_SECRET);
     await robots.save({ ...team, id: `robot-${randomUUID().slice(0, 8)}`, name: 'Releases', keywords: ['deploy'] }, { webhookUrl: standIn.webhookUrl(KEYWORD.accessToken) });
     await robots.setDefault(team.id);
     gatewayPort = await freePort();
@@ -131,7 +135,7 @@ describe('chat agents and the exported API', function () {
       conversationType: '2', conversationId: 'cid-agents', conversationTitle: 'Build Team', senderId: '$:LWCP_v1:$wang', senderNick: 'Wang Fang',
       senderStaffId: 'wang', chatbotUserId: 'bot', isInAtList: true, sessionWebhook, sessionWebhookExpiredTime: now + 3_600_000,
     };
-    const sign = createHmac('sha256', TEAM.secret).update(`${now}\n${TEAM.secret}`).digest('base64');
+    const sign = createHmac('sha256', APP_SECRET).update(`${now}\n${APP_SECRET}`).digest('base64');
     const response = await fetch(`http://127.0.0.1:${gatewayPort}/dingtalk`, {
       method: 'POST', headers: { 'Content-Type': 'application/json', timestamp: String(now), sign }, body: JSON.stringify(body),
     });
