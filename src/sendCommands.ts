@@ -46,16 +46,24 @@ class PreviewDocuments implements vscode.TextDocumentContentProvider {
   }
 }
 
+/** The running instance, for features of this extension that post what the user typed in their own box. */
+export let activeSendCommands: SendCommands | undefined;
+
 export class SendCommands {
   private readonly previews = new PreviewDocuments();
 
   constructor(private readonly sending: SendService, private readonly actions: RobotActions, private readonly log: Log) {}
 
   register(): vscode.Disposable[] {
+    activeSendCommands = this;
     return [
       vscode.workspace.registerTextDocumentContentProvider(PREVIEW_SCHEME, this.previews),
-      vscode.commands.registerCommand('dingtalk.sendMessage', (text?: string, robotId?: string, prefill?: string) => this.sendMessage(text, robotId, prefill)),
-      vscode.commands.registerCommand('dingtalk.sendMarkdown', (text?: string, robotId?: string) => this.sendMarkdown(text, robotId)),
+      // A text passed to the command (by another extension, a keybinding or a link) was not written by the user here:
+      // it only fills the box, and the preview is always shown — nothing goes without the user pressing Send.
+      vscode.commands.registerCommand('dingtalk.sendMessage', (text?: unknown, robotId?: string, prefill?: string) =>
+        this.sendMessage(undefined, robotId, typeof text === 'string' ? text : prefill)),
+      vscode.commands.registerCommand('dingtalk.sendMarkdown', (text?: unknown, robotId?: string) =>
+        this.sendMarkdown(typeof text === 'string' ? text : undefined, robotId, typeof text === 'string')),
       vscode.commands.registerCommand('dingtalk.sendSelection', () => this.sendSelection()),
       vscode.commands.registerCommand('dingtalk.sendFile', (uri?: vscode.Uri) => this.sendFile(uri)),
       vscode.commands.registerCommand('dingtalk.showQueue', () => this.showQueue()),
@@ -82,7 +90,8 @@ export class SendCommands {
     await this.deliver(robot, textMessage(unescapeNewlines(typed)), typed.slice(0, 40), prefill !== undefined ? 'always' : false);
   }
 
-  async sendMarkdown(text?: string, robotId?: string): Promise<void> {
+  /** `external`: the text came from a caller, not from the user: the preview is always shown. */
+  async sendMarkdown(text?: string, robotId?: string, external = false): Promise<void> {
     const robot = await this.target(robotId);
     if (!robot) return;
     const typed = text ?? await vscode.window.showInputBox({
@@ -95,7 +104,7 @@ export class SendCommands {
     const source = unescapeNewlines(typed);
     const { firstHeading, toDingTalkMarkdown } = await loadMarkdown();
     const title = firstHeading(source) ?? source.split('\n')[0].replace(/^[#>\-*\s]+/, '').slice(0, 40);
-    await this.deliver(robot, markdownMessage(title, toDingTalkMarkdown(source)), title, text === undefined);
+    await this.deliver(robot, markdownMessage(title, toDingTalkMarkdown(source)), title, external ? 'always' : text === undefined);
   }
 
   async sendSelection(): Promise<void> {

@@ -9,7 +9,7 @@ import { markdownMessage, RobotMessage, textMessage } from '../core/messages';
 import { summarize } from '../core/gateway/callback';
 import { plainText } from '../core/text/untrusted';
 import type { RobotStore } from '../robots';
-import { unescapeNewlines } from '../sendCommands';
+import { activeSendCommands, unescapeNewlines } from '../sendCommands';
 import { partsFor, problemText, SendService } from '../sendService';
 import type { ConversationNode, ConversationsView } from './conversationsView';
 
@@ -93,7 +93,9 @@ export class ConversationActions {
 
   /** Through the robot's webhook, with Send Message's checks, queue and error handling. */
   private async postToGroup(markdown: boolean, typed: string, robotId: string): Promise<void> {
-    await vscode.commands.executeCommand(markdown ? 'dingtalk.sendMarkdown' : 'dingtalk.sendMessage', typed, robotId);
+    // The user typed this text in the reply box and chose to post it: no second box, only the usual preview rules.
+    if (markdown) await activeSendCommands?.sendMarkdown(typed, robotId);
+    else await activeSendCommands?.sendMessage(typed, robotId);
   }
 
   /** Through SendService.reply, as "Reply to Message" does; split to DingTalk's size limit first. */
