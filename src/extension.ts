@@ -6,10 +6,10 @@ import type { DingTalkApi } from './agents/api';
 import { Gateway } from './gateway';
 import { Inbox } from './inbox';
 import { registerConversations } from './inbound/conversations';
+import { registerGatewayCommands } from './inbound/gatewayCommands';
 import { createLog } from './log';
 import { watchNetworkSettings } from './network';
 import { ONBOARDING_VIEW_ID, OnboardingViewProvider } from './onboardingView';
-import { showQuickMenu } from './quickMenu';
 import { RobotActions } from './robotActions';
 import { RobotStore } from './robots';
 import { RobotSetup } from './robotSetup';
@@ -17,7 +17,8 @@ import { SendCommands } from './sendCommands';
 import { FinishedNotifier } from './send/notifyWhenFinished';
 import { secretGuard } from './send/secretScan';
 import { SendService } from './sendService';
-import { QUICK_MENU_COMMAND, StatusBar } from './statusBar';
+import { registerRobotCommands } from './setup/robotCommands';
+import { StatusBar } from './statusBar';
 
 let stopGateway: (() => Promise<void>) | undefined;
 
@@ -28,43 +29,25 @@ export function activate(context: vscode.ExtensionContext): DingTalkApi {
   const setup = new RobotSetup(robots, sending);
   const openOnboarding = (): Promise<void> => onboarding.reveal();
   const actions: RobotActions = new RobotActions(robots, sending, setup, openOnboarding);
-  const onboarding: OnboardingViewProvider = new OnboardingViewProvider(context.extensionUri, robots, setup, actions, (robot) => actions.describe(robot));
+  const describe = (robot: Parameters<RobotActions['describe']>[0]) => actions.describe(robot);
+  const onboarding: OnboardingViewProvider = new OnboardingViewProvider(context.extensionUri, robots, setup, actions, describe);
   const inbox = new Inbox();
   const gateway = new Gateway(context, robots, sending, inbox, log);
   const statusBar = new StatusBar(robots, sending);
   secretGuard.useRobots(robots);
   stopGateway = () => gateway.stop();
-  const withRobot = (run: (id: string) => Promise<unknown>) => async () => {
-    const robot = await actions.pickTarget(vscode.l10n.t('DingTalk'));
-    if (robot) await run(robot.id);
-  };
-  const command = (id: string, run: (...args: never[]) => unknown) => vscode.commands.registerCommand(id, run);
-
   context.subscriptions.push(
     log, robots, sending, onboarding, inbox, gateway, statusBar,
     watchNetworkSettings(log),
     sending.onDidChange(() => void onboarding.refresh()),
     gateway.onDidChange(() => statusBar.setGateway(gateway.state.kind !== 'stopped', gateway.describe())),
     vscode.window.registerWebviewViewProvider(ONBOARDING_VIEW_ID, onboarding),
-    command('dingtalk.openSetup', openOnboarding),
-    command('dingtalk.addRobot', () => actions.addRobot()),
-    command('dingtalk.showStatus', () => actions.showStatus(gateway.describe())),
-    command('dingtalk.checkConnection', withRobot(async (id) => actions.notify(await actions.checkConnection(id), id))),
-    command('dingtalk.sendTestMessage', withRobot(async (id) => actions.notify(await actions.sendTest(id)))),
-    command('dingtalk.showLog', () => log.show()),
-    command(QUICK_MENU_COMMAND, () => showQuickMenu(robots, gateway.state.kind !== 'stopped')),
+    ...registerRobotCommands(actions, robots, gateway, log, openOnboarding),
     ...new SendCommands(sending, actions, log).register(),
     ...new FinishedNotifier(sending, robots, log).register(),
-    command('dingtalk.startGateway', () => gateway.start()),
-    command('dingtalk.stopGateway', () => gateway.stop()),
-    command('dingtalk.showGateway', () => gateway.showState()),
-    command('dingtalk.showInbox', () => inbox.show()),
-    command('dingtalk.replyToMessage', () => gateway.replyCommand()),
-    command('dingtalk.approvePairing', () => gateway.approvePairingCommand()),
-    command('dingtalk.manageApprovedSenders', () => gateway.manageApprovedCommand()),
-    command('dingtalk.setInboundCredentials', () => gateway.setInboundCredentialsCommand()),
+    ...registerGatewayCommands(gateway, inbox),
+    registerConversations({ context, inbox, robots, sending, log }),
   );
-  context.subscriptions.push(registerConversations({ context, inbox, robots, sending, log }));
   // Messages queued before a reload are sent without waiting for the next command.
   void sending.ensureQueue().catch((error) => log.error(error));
   if (vscode.workspace.getConfiguration('dingtalk').get<boolean>('gateway.autoStart')) void gateway.start();
