@@ -55,6 +55,9 @@ function callbackBody(c: Callback): Record<string, unknown> {
   };
 }
 
+/** Text without white space and zero-width characters. */
+const visibleText = (text: string) => text.replace(/[\s\u00a0\u200b-\u200f\u2060]+/g, '');
+
 async function postCallback(c: Callback): Promise<void> {
   const timestamp = Date.now();
   const sign = createHmac('sha256', ROBOT.appSecret).update(`${timestamp}\n${ROBOT.appSecret}`).digest('base64');
@@ -215,15 +218,16 @@ describe('conversations', () => {
     await withScreenshotOnFailure(wb, t.name, async () => {
       await postCallback({ text: 'click my name', direct: true, conversationId: 'cid-direct', senderNick: HOSTILE_NICK });
       const toast = await wb.notification('click my name');
-      const shown = (await toast.locator('.notification-list-item-message').innerText()).replace(/\u200b/g, '');
-      assert.ok(shown.includes('[Approve](command:workbench.action.quit) $(alert)evil'), shown);
+      // The escaper may break the markup with spaces: the nickname's characters are all there, as text.
+      const shown = visibleText(await toast.locator('.notification-list-item-message').innerText());
+      assert.ok(shown.includes('[Approve](command:workbench.action.quit)$(alert)evil'), shown);
       assert.equal(await toast.locator('.notification-list-item-message a').count(), 0, 'no link in the notification');
       assert.equal(await toast.locator('.notification-list-item-message .codicon-alert').count(), 0, 'no icon from the nickname');
       const direct = row(wb, 'Approve');
       await direct.waitFor();
       assert.equal(await direct.locator('a[href], .codicon-alert').count(), 0, 'no link or icon from the nickname in the row');
-      const label = (await direct.locator('.label-name').innerText()).replace(/\u200b/g, '');
-      assert.ok(label.includes('[Approve](command:workbench.action.quit) $(alert)evil'), label);
+      const label = visibleText(await direct.locator('.label-name').innerText());
+      assert.ok(label.includes('[Approve](command:workbench.action.quit)$(alert)evil'), label);
       await toast.locator('.monaco-button', { hasText: 'Open' }).click();
       await waitUntil(async () => (await containerBadge(wb)) === '', 15_000, 'Open to read the chat');
     });
