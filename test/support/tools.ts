@@ -8,7 +8,7 @@ import * as path from 'node:path';
 export const repoRoot = path.resolve(__dirname, '..', '..', '..');
 export const toolsDir = path.join(repoRoot, '.cache', 'tools');
 const CODE_SERVER_VERSION = '4.139.1';
-export const DEBIAN_PACKAGES = ['chromium', 'libkrb5-dev', 'libsecret-1-dev', 'libx11-dev', 'libxkbfile-dev', 'pkg-config', 'tinyproxy', 'fonts-wqy-microhei'];
+export const DEBIAN_PACKAGES = ['chromium', 'libkrb5-dev', 'libsecret-1-dev', 'libx11-dev', 'libxkbfile-dev', 'pkg-config', 'tinyproxy', 'fonts-wqy-microhei', 'openssl', 'git'];
 export const chromiumPath = '/usr/bin/chromium';
 
 const node24Dir = path.join(toolsDir, 'node24');
