@@ -46,17 +46,10 @@ export class ConversationActions {
       return;
     }
     const webhook = validSessionWebhook(conversation, Date.now());
-    if (!webhook) {
-      const post = vscode.l10n.t('Post to the Group');
-      const answer = await vscode.window.showWarningMessage(
-        vscode.l10n.t(
-          'The reply link of "{0}" has expired (DingTalk keeps it about 90 minutes). Post to the group through robot "{1}" instead?',
-          title, plainText(robot.name, 80),
-        ),
-        post,
-      );
-      if (answer !== post) return;
-    }
+    if (!webhook && !(await offerGroup(vscode.l10n.t(
+      'The reply link of "{0}" has expired (DingTalk keeps it about 90 minutes). Post to the group through robot "{1}" instead?',
+      title, plainText(robot.name, 80),
+    )))) return;
     const kind = await vscode.window.showQuickPick(
       [{ label: vscode.l10n.t('Text'), markdown: false }, { label: 'Markdown', markdown: true }],
       { title: vscode.l10n.t('Reply as') },
@@ -80,15 +73,10 @@ export class ConversationActions {
     const message: RobotMessage = kind.markdown ? markdownMessage(heading, text) : textMessage(text);
     if (await this.postReply(robot.id, webhook, message, title) !== 'expired') return;
     // The link expired while the reply was typed: what was typed is not lost, the group is offered.
-    const post = vscode.l10n.t('Post to the Group');
-    const answer = await vscode.window.showWarningMessage(
-      vscode.l10n.t(
-        'The reply link of "{0}" expired before the reply was posted. Post it to the group through robot "{1}"?',
-        title, plainText(robot.name, 80),
-      ),
-      post,
-    );
-    if (answer === post) await this.postToGroup(kind.markdown, typed, robot.id);
+    if (await offerGroup(vscode.l10n.t(
+      'The reply link of "{0}" expired before the reply was posted. Post it to the group through robot "{1}"?',
+      title, plainText(robot.name, 80),
+    ))) await this.postToGroup(kind.markdown, typed, robot.id);
   }
 
   /** Through the robot's webhook, with Send Message's checks, queue and error handling. */
@@ -172,4 +160,10 @@ export class ConversationActions {
     if (answer === open) await this.view.reveal(key);
     if (answer === reply) await this.reply({ kind: 'message', id: `message:${key}:${m.msgId}`, key, msgId: m.msgId });
   }
+}
+
+/** Asks whether to post through the robot to the group instead of the conversation's expired reply link. */
+async function offerGroup(question: string): Promise<boolean> {
+  const post = vscode.l10n.t('Post to the Group');
+  return (await vscode.window.showWarningMessage(question, post)) === post;
 }
