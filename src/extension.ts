@@ -20,7 +20,7 @@ import { SendService } from './sendService';
 import { registerRobotCommands } from './setup/robotCommands';
 import { StatusBar } from './statusBar';
 
-let stopGateway: (() => Promise<void>) | undefined;
+let stopOnExit: (() => Promise<unknown>) | undefined;
 
 export function activate(context: vscode.ExtensionContext): DingTalkApi {
   const log = createLog('DingTalk');
@@ -35,7 +35,7 @@ export function activate(context: vscode.ExtensionContext): DingTalkApi {
   const gateway = new Gateway(context, robots, sending, inbox, log);
   const statusBar = new StatusBar(robots, sending);
   secretGuard.useRobots(robots);
-  stopGateway = () => gateway.stop();
+  stopOnExit = () => Promise.all([gateway.stop(), sending.close()]);
   context.subscriptions.push(
     log, robots, sending, onboarding, inbox, gateway, statusBar,
     watchNetworkSettings(log),
@@ -54,7 +54,7 @@ export function activate(context: vscode.ExtensionContext): DingTalkApi {
   return registerAgents(context, robots, sending, inbox);
 }
 
-/** Releases the gateway's port and tunnel; VS Code waits for the returned promise. */
-export function deactivate(): Promise<void> | undefined {
-  return stopGateway?.();
+/** Releases the gateway's port and tunnel, lets a send in flight be recorded; VS Code waits for the promise. */
+export function deactivate(): Promise<unknown> | undefined {
+  return stopOnExit?.();
 }

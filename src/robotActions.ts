@@ -98,7 +98,7 @@ export class RobotActions {
     const robot = this.robots.get(id);
     const credentials = robot ? await this.robots.credentials(id) : undefined;
     if (!robot || !credentials) return { kind: 'error', text: vscode.l10n.t('This robot is not configured.') };
-    const answer = await this.sending.probe(credentials);
+    const answer = await this.sending.probe(id, credentials);
     if (!answer.ok) return { kind: 'error', text: problemText(answer.problem) };
     const unconfirmed = vscode.l10n.t('Not confirmed: keywords, the IP allow list and whether the robot is still in the group. "Send Test Message" is the sure check.');
     const problem = explainDingTalkError(answer.errcode, answer.errmsg);

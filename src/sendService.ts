@@ -2,9 +2,11 @@
 // so a window reload loses nothing), rate limited, signed and posted by the core client. Also remembers
 // each robot's last result for the status views.
 import * as vscode from 'vscode';
-import type { RobotClient, SendOutcome } from './core/client';
+import * as path from 'node:path';
+import type { ProbeOutcome, RobotClient, SendOutcome } from './core/client';
 import { DingTalkProblem, problem } from './core/errors';
-import type { QueuedJob, SendQueue } from './core/sendQueue';
+import type { JobOutcome, Outbox } from './core/send/outbox/outbox';
+import type { OutboxJob, SenderInfo, SentRecord } from './core/send/outbox/state';
 import { bodyBytes, MAX_BODY_BYTES, messageTextForKeywords, RobotMessage, validateMessage } from './core/messages';
 import { splitMessage } from './core/split';
 import type { FormField, StatusMessage } from './shared/onboardingProtocol';
@@ -18,12 +20,25 @@ export interface LastResult {
   text: string;
 }
 
+export interface QueueState {
+  sending: boolean;
+  waiting: number;
+  uncertain: number;
+  failed: number;
+  etaMs: number;
+  /** Milliseconds until the next waiting message may go. */
+  nextInMs?: number;
+  /** The window that posts for this machine. */
+  sender?: SenderInfo & { self: boolean };
+}
+
+const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
 export type TestOutcome = { ok: true } | { ok: false; text: string; field?: FormField };
 
 const LAST_RESULT_KEY = 'dingtalk.lastResults';
 
-/** Delivered; refused (kept in the queue as failed); or deferred (still queued, tried again at `retryAt`). */
-export type JobOutcome = { ok: true } | { ok: false; problem: DingTalkProblem; retryAt?: number };
+export type { JobOutcome };
 export type SendResult = JobOutcome & { parts: number; jobId: string };
 
 /**
@@ -65,9 +80,8 @@ export class SendService implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
   private client?: RobotClient;
-  private queue?: SendQueue;
-  private queueReady?: Promise<SendQueue>;
-  private readonly waiters = new Map<string, (outcome: JobOutcome) => void>();
+  private queue?: Outbox;
+  private queueReady?: Promise<Outbox>;
   private sending = 0;
 
   constructor(
@@ -86,39 +100,41 @@ export class SendService implements vscode.Disposable {
     return this.client;
   }
 
-  /** Starts the persisted queue (resuming messages left from before a reload). */
-  ensureQueue(): Promise<SendQueue> {
+  /** Starts the machine's shared outbox (resuming messages left from before a reload, in any window). */
+  ensureQueue(): Promise<Outbox> {
     this.queueReady ??= (async () => {
-      const { SendQueue: Queue, JsonFileQueueStore } = await import('./core/sendQueue');
-      const storeFile = vscode.Uri.joinPath(this.context.globalStorageUri, 'queue.json').fsPath;
-      const queue = new Queue({
-        store: new JsonFileQueueStore(storeFile),
+      const { Outbox: OutboxClass } = await import('./core/send/outbox/outbox');
+      const storage = this.context.globalStorageUri.fsPath;
+      const outbox = new OutboxClass({
+        dir: storage,
+        legacyFile: path.join(storage, 'queue.json'),
+        label: vscode.workspace.name ?? vscode.l10n.t('a window without a folder'),
         send: (robotId, message) => this.sendNow(robotId, message),
       });
-      queue.onChange(() => this.changed.fire());
-      queue.onDelivered((job) => {
-        this.log.info(`delivered ${job.label} to ${this.robots.get(job.robotId)?.name ?? job.robotId} (${job.parts.length} part(s))`);
-        this.record(job.robotId, { ok: true, at: Date.now(), text: vscode.l10n.t('delivered') });
-        this.waiters.get(job.id)?.({ ok: true });
-        this.waiters.delete(job.id);
-      });
-      queue.onFailed((job, problem) => {
-        this.log.error(`not delivered: ${job.label} to ${this.robots.get(job.robotId)?.name ?? job.robotId}: ${problem.message} (errcode ${problem.errcode ?? '-'})`);
-        this.record(job.robotId, { ok: false, at: Date.now(), text: problemText(problem) });
-        this.waiters.get(job.id)?.({ ok: false, problem });
-        this.waiters.delete(job.id);
-      });
-      queue.onDeferred((job, problem, retryAt) => {
-        this.log.warn(`not yet delivered: ${job.label} to ${this.robots.get(job.robotId)?.name ?? job.robotId}: ${problem.message} (${problem.errcode ?? problem.errmsg ?? ''}); next try ${new Date(retryAt).toISOString()}`);
-        this.waiters.get(job.id)?.({ ok: false, problem, retryAt });
-        this.waiters.delete(job.id);
-      });
-      queue.onError((error) => this.log.error(`queue: ${error instanceof Error ? error.message : String(error)}`));
-      this.queue = queue;
-      await queue.start();
-      return queue;
+      outbox.onChange(() => this.changed.fire());
+      outbox.onError((error) => this.log.error(`outbox: ${errorText(error)}`));
+      this.queue = outbox;
+      await outbox.start();
+      return outbox;
     })();
     return this.queueReady;
+  }
+
+  /** Logs and remembers what became of a message this window queued, whichever window sent it. */
+  private reportOutcome(job: OutboxJob, outcome: JobOutcome): void {
+    const robotName = this.robots.get(job.robotId)?.name ?? job.robotId;
+    if (outcome.ok) {
+      this.log.info(`delivered ${job.label} to ${robotName} (${job.parts.length} part(s))`);
+      this.record(job.robotId, { ok: true, at: Date.now(), text: vscode.l10n.t('delivered') });
+    } else if (outcome.problem.kind === 'mayHaveBeenDelivered') {
+      this.log.warn(`may have been delivered: ${job.label} to ${robotName}: no answer after the request was sent (${outcome.problem.errmsg ?? ''}); kept in the outbox, not sent again by itself`);
+      this.record(job.robotId, { ok: false, at: Date.now(), text: problemText(outcome.problem) });
+    } else if (outcome.retryAt !== undefined) {
+      this.log.warn(`not yet delivered: ${job.label} to ${robotName}: ${outcome.problem.message} (${outcome.problem.errcode ?? outcome.problem.errmsg ?? ''}); next try ${new Date(outcome.retryAt).toISOString()}`);
+    } else {
+      this.log.error(`not delivered: ${job.label} to ${robotName}: ${outcome.problem.message} (errcode ${outcome.problem.errcode ?? '-'})`);
+      this.record(job.robotId, { ok: false, at: Date.now(), text: problemText(outcome.problem) });
+    }
   }
 
   /** One signed POST of one part, used by the queue. */
@@ -151,7 +167,8 @@ export class SendService implements vscode.Disposable {
     this.log.info(`queue ${message.msgtype} for ${robot.name}: ${bodyBytes(message)} bytes in ${parts.length} part(s)`);
     const queue = await this.ensureQueue();
     const job = await queue.enqueue(robot.id, parts, label);
-    const result = await new Promise<JobOutcome>((resolve) => this.waiters.set(job.id, resolve));
+    const result = await queue.waitFor(job.id);
+    this.reportOutcome(job, result);
     return { ...result, parts: parts.length, jobId: job.id };
   }
 
@@ -168,6 +185,8 @@ export class SendService implements vscode.Disposable {
   async sendTestMessage(robot: RobotConfig, credentials: RobotCredentials): Promise<TestOutcome> {
     const keyword = robot.keywords[0] ? `${robot.keywords[0]} ` : '';
     const message = { msgtype: 'text' as const, text: { content: `${keyword}${vscode.l10n.t('✅ DingTalk for VS Code is connected: robot "{0}" can post to this group.', robot.name)}` } };
+    const full = await this.takeSlot(robot.id);
+    if (full) return { ok: false, text: problemText(full) };
     const outcome = await (await this.getClient()).send(credentials, message);
     this.log.info(`test message for ${robot.name}: ${outcome.ok ? 'delivered' : `errcode ${outcome.problem.errcode ?? '-'} ${outcome.problem.message}`}`);
     this.record(robot.id, outcome.ok ? { ok: true, at: Date.now(), text: vscode.l10n.t('test message delivered') } : { ok: false, at: Date.now(), text: problemText(outcome.problem) });
@@ -175,12 +194,31 @@ export class SendService implements vscode.Disposable {
   }
 
   /** Posts a request DingTalk must refuse, to learn whether token and signature are accepted without posting into the group. */
-  async probe(credentials: RobotCredentials) {
+  async probe(robotId: string, credentials: RobotCredentials): Promise<ProbeOutcome> {
+    const full = await this.takeSlot(robotId);
+    if (full) return { ok: false, problem: full };
     return (await this.getClient()).probe(credentials);
+  }
+
+  /**
+   * One request from the robot's budget, shared with every window and the outbox: DingTalk counts probes,
+   * test messages and replies too. Waits for a free slot up to a minute; a problem when there is none.
+   */
+  private async takeSlot(robotId: string): Promise<DingTalkProblem | undefined> {
+    try {
+      await (await this.ensureQueue()).acquireSlot(robotId);
+      return undefined;
+    } catch (error) {
+      if (error instanceof RangeError) return problem('rateLimited', 'rateLimited', { errmsg: error.message });
+      throw error;
+    }
   }
 
   /** A reply through a conversation's session webhook, within the robot's rate window. */
   async reply(robot: RobotConfig, sessionWebhook: string, message: RobotMessage): Promise<SendOutcome> {
+    // DingTalk documents no budget of its own for session webhooks: replies count in the robot's.
+    const full = await this.takeSlot(robot.id);
+    if (full) return { ok: false, attempts: 0, bytes: 0, problem: full };
     const outcome = await (await this.getClient()).postJson(sessionWebhook, message);
     this.log.info(`reply ${message.msgtype} via ${robot.name}: ${outcome.bytes} bytes, ${outcome.ok ? 'ok' : `errcode ${outcome.problem.errcode ?? '-'} ${outcome.problem.message}`}`);
     return outcome;
@@ -202,18 +240,36 @@ export class SendService implements vscode.Disposable {
     void this.context.globalState.update(LAST_RESULT_KEY, all);
   }
 
-  /** Queue numbers for the status bar. */
-  state(robotId?: string): { sending: boolean; waiting: number; failed: number; etaMs: number } {
+  /** Outbox numbers for the status bar and Show Queue (shared by every window). */
+  state(robotId?: string): QueueState {
     const stats = this.queue?.stats(robotId);
-    return { sending: this.sending > 0, waiting: stats?.waiting ?? 0, failed: stats?.failed ?? 0, etaMs: stats?.etaMs ?? 0 };
+    return {
+      sending: this.sending > 0,
+      waiting: stats?.waiting ?? 0,
+      uncertain: stats?.uncertain ?? 0,
+      failed: stats?.failed ?? 0,
+      etaMs: stats?.etaMs ?? 0,
+      nextInMs: stats?.nextInMs,
+      sender: this.queue?.sender(),
+    };
   }
 
-  jobs(robotId?: string): QueuedJob[] {
+  jobs(robotId?: string): OutboxJob[] {
     return this.queue?.jobs(robotId) ?? [];
   }
 
+  /** The last delivered messages on this machine (at most 50), newest last. */
+  sent(): SentRecord[] {
+    return this.queue?.sent() ?? [];
+  }
+
+  /** Lets a request in flight finish and be recorded, then hands the outbox to another window (bounded). */
+  async close(): Promise<void> {
+    await this.queue?.close();
+  }
+
   dispose(): void {
-    this.queue?.dispose();
+    void this.queue?.close();
     this.changed.dispose();
   }
 }

@@ -24,7 +24,11 @@ export type ProbeOutcome = { ok: true; errcode: number; errmsg: string } | { ok:
 export interface ClientOptions {
   /** Limit of one attempt (connect + headers + body), in ms. Default 10 000. */
   timeoutMs?: number;
-  /** Waits before the 2nd, 3rd, … attempt after a network error or 5xx. Default [1000, 3000, 10000]. */
+  /**
+   * Waits before the 2nd, 3rd, … attempt when a request was not sent at all (DNS, refused connection, a
+   * timeout before the body was written). Default none: the outbox retries with backoff. A request that
+   * may have reached DingTalk (5xx, no answer after the body was written) is never retried here.
+   */
   retryDelaysMs?: number[];
   /** Default: `createDispatcher({ env: process.env })`, closed by `close()`. Ignored when `dispatcherFor` is given. */
   dispatcher?: Dispatcher;
@@ -63,7 +67,7 @@ export class RobotClient {
 
   constructor(options: ClientOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
-    this.retryDelaysMs = options.retryDelaysMs ?? [1_000, 3_000, 10_000];
+    this.retryDelaysMs = options.retryDelaysMs ?? [];
     this.ownsDispatcher = !options.dispatcher && !options.dispatcherFor;
     if (!options.dispatcherFor) this.dispatcher = options.dispatcher ?? createDispatcher({ connectTimeoutMs: this.timeoutMs });
     const fixed = this.dispatcher;
@@ -109,7 +113,8 @@ export class RobotClient {
         return { ok: false, attempts, bytes, problem: masked(explainDingTalkError(result.answer.errcode, result.answer.errmsg)) };
       }
       const delay = this.retryDelaysMs[attempts - 1];
-      if (result.problem.retry !== 'backoff' || delay === undefined) return { ok: false, attempts, bytes, problem: masked(result.problem) };
+      const notSent = result.problem.retry === 'backoff' && result.problem.kind !== 'serverError';
+      if (!notSent || delay === undefined) return { ok: false, attempts, bytes, problem: masked(result.problem) };
       await this.sleep(delay);
     }
   }
@@ -127,6 +132,8 @@ export class RobotClient {
     // or undici's own per-request timeouts (measured in bench/).
     const abort = new EventEmitter();
     let timedOut = false;
+    // Whether the whole request (headers and body) was written: after that, a lost answer may hide a delivery.
+    let written = false;
     const timer = setTimeout(() => {
       timedOut = true;
       abort.emit('abort');
@@ -136,7 +143,7 @@ export class RobotClient {
       dispatcher = await this.dispatcherFor(target);
       const response = await request(target, {
         method: 'POST',
-        dispatcher,
+        dispatcher: trackWritten(dispatcher, () => { written = true; }),
         headers: { 'content-type': 'application/json; charset=utf-8' },
         body,
         signal: abort,
@@ -148,11 +155,31 @@ export class RobotClient {
       return answerOrProblem(await readLimited(response, MAX_ANSWER_BYTES));
     } catch (error) {
       const failure = timedOut ? new DOMException(`no answer within ${this.timeoutMs} ms`, 'TimeoutError') : error;
-      return { problem: explainNetworkError(failure, { proxy: proxyOf(dispatcher) }) };
+      const explained = explainNetworkError(failure, { proxy: proxyOf(dispatcher) });
+      if (written) return { problem: problem('mayHaveBeenDelivered', 'no', { errmsg: explained.errmsg }) };
+      return { problem: explained };
     } finally {
       clearTimeout(timer);
     }
   }
+}
+
+/**
+ * The dispatcher, seen through an object whose dispatch() hooks undici's `onRequestSent` (called once the
+ * request is fully written to the socket) on the request's handler.
+ */
+function trackWritten(dispatcher: Dispatcher, onWritten: () => void): Dispatcher {
+  const tracked = Object.create(dispatcher) as Dispatcher;
+  tracked.dispatch = (options, handler) => {
+    const own = handler as typeof handler & { onRequestSent?: () => void };
+    const previous = own.onRequestSent?.bind(own);
+    own.onRequestSent = () => {
+      onWritten();
+      previous?.();
+    };
+    return dispatcher.dispatch(options, handler);
+  };
+  return tracked;
 }
 
 function answerOrProblem(text: string | undefined): Attempt {

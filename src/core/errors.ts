@@ -7,7 +7,7 @@ export type ProblemKind =
   | 'tokenUnknown' | 'robotDisabled' | 'groupDissolved' | 'notInGroup' | 'unsupportedType'
   | 'rateLimited' | 'unsafeLink' | 'inappropriateContent' | 'tooLong' | 'invalidJson' | 'missingParameter'
   | 'sessionExpired' | 'unknownDingTalkError'
-  | 'unreachable' | 'timeout' | 'tlsFailed' | 'proxyFailed' | 'serverError' | 'httpError' | 'notConfigured'
+  | 'unreachable' | 'timeout' | 'mayHaveBeenDelivered' | 'tlsFailed' | 'proxyFailed' | 'serverError' | 'httpError' | 'notConfigured'
   | 'tlsUntrusted' | 'tlsHostMismatch' | 'tlsExpired' | 'proxyAuth';
 
 export interface DingTalkProblem {
@@ -57,6 +57,7 @@ const MESSAGES: Record<ProblemKind, string> = {
   tlsUntrusted: `DingTalk's certificate is not signed by a root certificate this computer trusts. ${TRUST_ADVICE}`,
   tlsHostMismatch: `The certificate does not belong to DingTalk's host name: something between this computer and DingTalk answered in its place. ${TRUST_ADVICE}`,
   tlsExpired: 'The certificate presented for DingTalk has expired or is not valid yet. Check this computer\'s clock and date.',
+  mayHaveBeenDelivered: 'The message was sent but no answer came back, so it may have been delivered. It is not sent again by itself: check the group, then Send Again or Discard.',
   proxyFailed: 'The proxy refused the connection. Check the http.proxy setting and its credentials.',
   proxyAuth: 'The proxy refused the credentials (HTTP 407). Check http.proxyAuthorization or the user name and password in http.proxy. The message is kept.',
   serverError: 'DingTalk had a server error. The message is retried.',
