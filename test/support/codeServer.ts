@@ -57,7 +57,7 @@ const QUIET_SETTINGS = {
 };
 
 /** Polls a condition (e.g. a port closing) until it holds, failing with `what` after `timeoutMs`. */
-export async function waitUntil(condition: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+export async function waitUntil(condition: () => Promise<boolean> | boolean, timeoutMs: number, what = 'a condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);

@@ -49,6 +49,8 @@ export interface StandIn {
   webhookUrl(accessToken: string): string;
   accepted: Recorded[];
   requests: Recorded[];
+  /** Requests to robot/send answered by an injected hang or reset (they are not in `requests`). */
+  faulted: Fault['kind'][];
   sessionReplies: Recorded[];
   injectFault(fault: Fault, count?: number): void;
   createSessionWebhook(expiresAtMs: number): string;
@@ -160,6 +162,7 @@ export async function startDingTalkStandIn(options: StandInOptions): Promise<Sta
   const state = {
     accepted: [] as Recorded[],
     requests: [] as Recorded[],
+    faulted: [] as Fault['kind'][],
     sessionReplies: [] as Recorded[],
   };
   const notify = () => waiters.forEach((w) => w());
@@ -213,6 +216,7 @@ export async function startDingTalkStandIn(options: StandInOptions): Promise<Sta
 
   async function robotSend(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
     const fault = faults.shift();
+    if (fault?.kind === 'hang' || fault?.kind === 'reset') state.faulted.push(fault.kind);
     if (fault?.kind === 'hang') return; // never answers; close() destroys the socket
     if (fault?.kind === 'reset') {
       req.socket.destroy();
@@ -355,6 +359,7 @@ export async function startDingTalkStandIn(options: StandInOptions): Promise<Sta
     webhookUrl: (accessToken) => `${baseUrl}/robot/send?access_token=${encodeURIComponent(accessToken)}`,
     get accepted() { return state.accepted; },
     get requests() { return state.requests; },
+    get faulted() { return state.faulted; },
     get sessionReplies() { return state.sessionReplies; },
     injectFault(fault, count = 1) {
       for (let i = 0; i < count; i++) faults.push(fault);
