@@ -8,7 +8,9 @@ import { fileOrigin, snippetOrigin } from './send/permalink';
 import { secretGuard } from './send/secretScan';
 import type { RobotConfig } from './robots';
 import type { RobotActions } from './robotActions';
-import { partsFor, problemText, SendService } from './sendService';
+import type { OutboxJob } from './core/send/outbox/state';
+import { nextInText, robotStateText } from './send/outboxSummary';
+import { partsFor, problemText, QueueState, SendService } from './sendService';
 import type { Log } from './log';
 import { previewBeforeSending } from './send/protectedSettings';
 import { mentionStep, notifiesText } from './send/mentionStep';
@@ -206,6 +208,7 @@ export class SendCommands {
   }
 
   private async reportFailure(robot: RobotConfig, problem: DingTalkProblem, jobId: string): Promise<void> {
+    if (problem.kind === 'mayHaveBeenDelivered') return this.reportUncertain(robot, problem, jobId);
     const retry = vscode.l10n.t('Retry');
     const discard = vscode.l10n.t('Discard');
     const showLog = vscode.l10n.t('Show Log');
@@ -218,6 +221,15 @@ export class SendCommands {
     else if (answer === discard) await this.sending.discard(jobId);
     else if (answer === showLog) this.log.show();
     else if (answer === setUp) await vscode.commands.executeCommand('dingtalk.openSetup');
+  }
+
+  /** No answer after the request left: the user checks the group and decides; nothing is posted by itself. */
+  private async reportUncertain(robot: RobotConfig, problem: DingTalkProblem, jobId: string): Promise<void> {
+    const sendAgain = vscode.l10n.t('Send Again');
+    const discard = vscode.l10n.t('Discard');
+    const answer = await vscode.window.showWarningMessage(vscode.l10n.t('Maybe delivered to {0}: {1}', robot.name, problemText(problem)), sendAgain, discard);
+    if (answer === sendAgain) await this.sending.retry(jobId);
+    else if (answer === discard) await this.sending.discard(jobId);
   }
 
   private async preview(robot: RobotConfig, parts: RobotMessage[]): Promise<boolean> {
@@ -252,19 +264,46 @@ export class SendCommands {
       void vscode.window.showInformationMessage(vscode.l10n.t('No message is waiting.'));
       return;
     }
-    const picked = await vscode.window.showQuickPick(jobs.map((job) => ({
-      label: `$(${job.state === 'failed' ? 'error' : 'clock'}) ${job.label}`,
-      description: this.actions.robotById(job.robotId)?.name ?? job.robotId,
-      detail: job.state === 'failed' && job.lastProblem ? problemText(job.lastProblem) : vscode.l10n.t('waiting ({0} of {1} parts sent)', job.sentParts, job.parts.length),
-      job,
-    })), { title: vscode.l10n.t('DingTalk Queue') });
-    if (!picked) return;
-    const retry = vscode.l10n.t('Retry');
+    const sender = this.sending.state().sender;
+    const title = sender && !sender.self
+      ? vscode.l10n.t('DingTalk Queue — sending from another window: {0}', sender.label)
+      : vscode.l10n.t('DingTalk Queue');
+    const picked = await vscode.window.showQuickPick(queueItems(jobs, this.sending, (id) => this.actions.robotById(id)?.name ?? id), { title });
+    if (!picked?.job) return;
+    const retry = vscode.l10n.t('Send Again');
     const discard = vscode.l10n.t('Discard');
     const action = await vscode.window.showQuickPick([retry, discard], { title: picked.job.label });
     if (action === retry) await this.sending.retry(picked.job.id);
     if (action === discard) await this.sending.discard(picked.job.id);
   }
+}
+
+type QueueItem = vscode.QuickPickItem & { job?: OutboxJob };
+
+/** The outbox grouped by robot: a separator with the robot's state, then its jobs with theirs. */
+function queueItems(jobs: OutboxJob[], sending: SendService, robotName: (id: string) => string): QueueItem[] {
+  const items: QueueItem[] = [];
+  for (const robotId of new Set(jobs.map((job) => job.robotId))) {
+    const state = sending.state(robotId);
+    items.push({ label: `${robotName(robotId)} — ${robotStateText(state)}`, kind: vscode.QuickPickItemKind.Separator });
+    for (const job of jobs.filter((j) => j.robotId === robotId)) {
+      const icon = job.state === 'failed' ? 'error' : job.state === 'uncertain' ? 'question' : 'clock';
+      items.push({ label: `$(${icon}) ${job.label}`, description: jobDescription(job, state), detail: jobDetail(job), job });
+    }
+  }
+  return items;
+}
+
+function jobDescription(job: OutboxJob, state: QueueState): string {
+  if (job.state === 'failed') return vscode.l10n.t('failed');
+  if (job.state === 'uncertain') return vscode.l10n.t('may have been delivered');
+  const retryIn = job.retryAt !== undefined ? job.retryAt - Date.now() : undefined;
+  return vscode.l10n.t('waiting, next {0}', nextInText(Math.max(retryIn ?? 0, state.nextInMs ?? 0)));
+}
+
+function jobDetail(job: OutboxJob): string {
+  const progress = vscode.l10n.t('{0} of {1} parts sent', job.sentParts, job.parts.length);
+  return job.lastProblem ? `${problemText(job.lastProblem)} · ${progress}` : progress;
 }
 
 /** The markdown converter (markdown-it and its entity tables) loads on first use, not with the extension. */

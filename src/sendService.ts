@@ -28,9 +28,18 @@ export interface QueueState {
   etaMs: number;
   /** Milliseconds until the next waiting message may go. */
   nextInMs?: number;
+  /** Waiting because the last try never reached DingTalk (offline, proxy, certificate): tried again by itself. */
+  offline: number;
+  /** Why the last of those tries failed. */
+  offlineReason?: DingTalkProblem;
   /** The window that posts for this machine. */
   sender?: SenderInfo & { self: boolean };
 }
+
+/** Problems of a try that never reached DingTalk (the machine or its network is the cause). */
+const NOT_REACHED = new Set<DingTalkProblem['kind']>([
+  'unreachable', 'timeout', 'tlsFailed', 'tlsUntrusted', 'tlsHostMismatch', 'tlsExpired', 'proxyFailed', 'proxyAuth',
+]);
 
 const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
@@ -111,10 +120,21 @@ export class SendService implements vscode.Disposable {
         label: vscode.workspace.name ?? vscode.l10n.t('a window without a folder'),
         send: (robotId, message) => this.sendNow(robotId, message),
       });
-      outbox.onChange(() => this.changed.fire());
+      let sending = false;
+      const noteSender = () => {
+        if (outbox.isSender === sending) return;
+        sending = outbox.isSender;
+        this.log.info(`outbox: this window (extension host ${process.pid}) ${sending ? 'now sends for every window of this machine' : 'no longer sends'}`);
+      };
+      outbox.onChange(() => {
+        noteSender();
+        this.changed.fire();
+      });
       outbox.onError((error) => this.log.error(`outbox: ${errorText(error)}`));
       this.queue = outbox;
       await outbox.start();
+      this.log.info(`outbox: shared by every window; this window (extension host ${process.pid}) ${outbox.isSender ? 'sends' : 'follows'}`);
+      sending = outbox.isSender;
       return outbox;
     })();
     return this.queueReady;
@@ -243,7 +263,10 @@ export class SendService implements vscode.Disposable {
   /** Outbox numbers for the status bar and Show Queue (shared by every window). */
   state(robotId?: string): QueueState {
     const stats = this.queue?.stats(robotId);
+    const offline = this.jobs(robotId).filter((j) => j.state === 'waiting' && j.lastProblem && NOT_REACHED.has(j.lastProblem.kind));
     return {
+      offline: offline.length,
+      offlineReason: offline.at(-1)?.lastProblem,
       sending: this.sending > 0,
       waiting: stats?.waiting ?? 0,
       uncertain: stats?.uncertain ?? 0,

@@ -2,7 +2,9 @@
 // Clicking it opens a quick menu of the common actions.
 import * as vscode from 'vscode';
 import type { RobotStore } from './robots';
+import { outboxLines } from './send/outboxSummary';
 import type { SendService } from './sendService';
+import { markdownText } from './core/text/untrusted';
 
 export const QUICK_MENU_COMMAND = 'dingtalk.quickMenu';
 
@@ -30,34 +32,35 @@ export class StatusBar implements vscode.Disposable {
   update(): void {
     const robot = this.robots.defaultRobot();
     const tooltip = new vscode.MarkdownString(undefined, true);
+    this.item.backgroundColor = undefined;
     if (!robot) {
       this.item.text = `$(comment-discussion) ${vscode.l10n.t('DingTalk: set up')}`;
       tooltip.appendMarkdown(vscode.l10n.t('No DingTalk robot is configured. Click to set one up.'));
-      this.item.backgroundColor = undefined;
     } else {
-      const state = this.sending.state();
-      const last = this.sending.lastResult(robot.id);
-      let icon = 'comment-discussion';
-      let suffix = '';
-      this.item.backgroundColor = undefined;
-      if (state.sending) {
-        icon = 'sync~spin';
-        suffix = vscode.l10n.t('sending');
-      } else if (state.waiting > 0) {
-        icon = 'clock';
-        suffix = vscode.l10n.t('queued {0}, ~{1}s', state.waiting, Math.ceil(state.etaMs / 1000));
-      } else if (state.failed > 0 || last?.ok === false) {
-        icon = 'error';
-        suffix = state.failed > 0 ? vscode.l10n.t('{0} not sent', state.failed) : vscode.l10n.t('error');
-        this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
-      }
+      const { icon, suffix, error } = this.summary(robot.id);
+      if (error) this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
       this.item.text = `$(${icon}) ${robot.name}${suffix ? ` · ${suffix}` : ''}`;
-      tooltip.appendMarkdown(`**DingTalk** — ${robot.name}\n\n`);
+      tooltip.appendMarkdown(`**DingTalk** — ${markdownText(robot.name)}\n\n`);
+      const last = this.sending.lastResult(robot.id);
       tooltip.appendText(last ? vscode.l10n.t('Last send: {0}', last.text) : vscode.l10n.t('Ready'));
+      for (const line of outboxLines(this.robots, this.sending)) tooltip.appendText(`\n${line}`);
     }
     if (this.gatewayRunning) this.item.text += ' $(radio-tower)';
     for (const line of this.extra) tooltip.appendText(`\n${line}`);
     this.item.tooltip = tooltip;
+  }
+
+  /** The default robot's state in a few words: sending, offline, queued, failed or its last error. */
+  private summary(robotId: string): { icon: string; suffix: string; error: boolean } {
+    const state = this.sending.state(robotId);
+    const last = this.sending.lastResult(robotId);
+    if (state.sending) return { icon: 'sync~spin', suffix: vscode.l10n.t('sending'), error: false };
+    if (state.offline > 0) return { icon: 'debug-disconnect', suffix: vscode.l10n.t('offline — {0} waiting', state.waiting), error: false };
+    if (state.waiting > 0) return { icon: 'clock', suffix: vscode.l10n.t('queued {0}, ~{1}s', state.waiting, Math.ceil(state.etaMs / 1000)), error: false };
+    if (state.uncertain > 0) return { icon: 'question', suffix: vscode.l10n.t('{0} may have been delivered', state.uncertain), error: true };
+    if (state.failed > 0) return { icon: 'error', suffix: vscode.l10n.t('{0} not sent', state.failed), error: true };
+    if (last?.ok === false) return { icon: 'error', suffix: vscode.l10n.t('error'), error: true };
+    return { icon: 'comment-discussion', suffix: '', error: false };
   }
 
   dispose(): void {

@@ -1,0 +1,221 @@
+// Several windows, one robot, in the real editor: two pages of one browser profile on one code-server are two
+// extension hosts sharing global storage and secrets, as two VS Code windows on one machine. Together they
+// send each message exactly once, within one 20-a-minute budget; a killed sender is replaced without losing
+// or repeating a message; a failed message survives the other window's saves; a slow answer is held as
+// "may have been delivered" and never posted again by itself.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import type { Page } from 'playwright-core';
+import { API_CALLER_ID, apiCallerVsix } from '../support/apiCaller';
+import { waitUntil } from '../support/codeServer';
+import { Recorded, startDingTalkStandIn, StandIn } from '../support/dingtalkStandIn';
+import { addRobotInView } from '../support/dingtalkUi';
+import { openSession, Session, withScreenshotOnFailure, Workbench } from '../support/workbench';
+
+const robot = (name: string) => ({
+  name,
+  accessToken: `win${name.toLowerCase()}`.padEnd(64, '0123456789abcdef'),
+  secret: `SECwin${name.toLowerCase()}`.padEnd(67, '0123456789abcdef'),
+});
+const ROBOTS = { burst: robot('Burst'), reload: robot('Reload'), kill: robot('Kill'), slow: robot('Slow') };
+/** DingTalk's budget: at most 20 messages to one robot in any 60 s. */
+const RATE_MAX = 20;
+
+let standIn: StandIn;
+let session: Session;
+let a: Workbench;
+let b: Workbench;
+
+before(async () => {
+  standIn = await startDingTalkStandIn({ robots: Object.values(ROBOTS) });
+  session = await openSession({
+    extraVsix: [apiCallerVsix()],
+    settings: { 'dingtalk.send.preview': false, 'dingtalk.api.trustedExtensions': [API_CALLER_ID], 'dingtalk.send.timeoutSeconds': 3 },
+  });
+  a = session.workbench;
+  await withScreenshotOnFailure(a, 'windows-setup', async () => {
+    for (const r of Object.values(ROBOTS)) await addRobotInView(a, { name: r.name, webhookUrl: standIn.webhookUrl(r.accessToken), secret: r.secret });
+    b = await secondWindow(a);
+  });
+  assert.equal(extensionHosts().length, 2, 'two windows are two extension hosts');
+  standIn.reset();
+});
+after(async () => {
+  await session?.close();
+  await standIn?.close();
+});
+
+/** A second window of the same browser profile: its own extension host, the same storage and secrets. */
+async function secondWindow(first: Workbench): Promise<Workbench> {
+  const page: Page = await first.page.context().newPage();
+  await page.setViewportSize({ width: 1400, height: 900 });
+  const second = new Workbench(page, first.server);
+  await second.open();
+  await waitUntil(() => extensionHosts().length === 2, 60_000, 'the second window\'s extension host');
+  return second;
+}
+
+interface Host { pid: number; log: string; sends: boolean }
+
+/** The pid of a window's extension host, as its DingTalk output channel says. */
+async function pidOf(wb: Workbench): Promise<number> {
+  const text = await wb.outputText('DingTalk');
+  await wb.pressEscape();
+  const pids = [...text.matchAll(/extension host (\d+)/g)].map((m) => Number(m[1]));
+  assert.ok(pids.length > 0, text);
+  return pids.at(-1)!;
+}
+
+/** Whichever window posts for the machine right now might die; the survivor carries on. */
+let survivor: Workbench;
+
+/** Each extension host of this session, from its DingTalk log: its pid and whether it sends right now. */
+function extensionHosts(): Host[] {
+  return session.server.logFiles().filter((f) => /exthost\d+[\\/].*DingTalk\.log$/.test(f)).map((file) => {
+    const log = fs.readFileSync(file, 'utf8');
+    const pid = Number(/extension host (\d+)/.exec(log)?.[1]);
+    const lines = log.split('\n').filter((l) => /outbox: (shared|this window)/.test(l));
+    const sends = /(?:\) sends|now sends)/.test(lines.at(-1) ?? '');
+    return { pid, log, sends };
+  }).filter((h) => Number.isInteger(h.pid));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** "API Caller: Send a Burst via DingTalk API": `count` messages through the API at once. */
+async function burst(wb: Workbench, robotName: string, prefix: string, count: number): Promise<void> {
+  await wb.runCommand('API Caller: Send a Burst via DingTalk API');
+  await wb.answerInputBox(`${robotName};${prefix};${count}`);
+}
+
+const textsTo = (accessToken: string, list: Recorded[] = standIn.accepted) =>
+  list.filter((m) => m.accessToken === accessToken).map((m) => m.body.text?.content as string);
+
+/** The largest number of accepted requests to one robot within any 60 s. */
+function busiestMinute(accessToken: string): number {
+  const times = standIn.accepted.filter((m) => m.accessToken === accessToken).map((m) => m.at).sort((x, y) => x - y);
+  let most = 0;
+  for (let i = 0, j = 0; j < times.length; j++) {
+    while (times[j] - times[i] >= 60_000) i++;
+    most = Math.max(most, j - i + 1);
+  }
+  return most;
+}
+
+async function queueRows(wb: Workbench): Promise<string[]> {
+  await wb.runCommand('DingTalk: Show Queue');
+  const rows = await wb.quickPickLabels();
+  await wb.pressEscape();
+  return rows;
+}
+
+describe('several windows, one outbox', () => {
+  test('two windows send 12 messages each at once: 24 arrive once each, no 130101, never over 20 a minute', async (t) => {
+    await withScreenshotOnFailure(a, t.name, async () => {
+      await Promise.all([burst(a, 'Burst', 'from A', 12), burst(b, 'Burst', 'from B', 12)]);
+      await standIn.waitForAccepted(RATE_MAX, 30_000);
+      await waitUntil(() => textsTo(ROBOTS.burst.accessToken).length === 24, 120_000, '24 messages');
+      const texts = textsTo(ROBOTS.burst.accessToken).sort();
+      const expected = [...Array.from({ length: 12 }, (_, i) => `from A ${i + 1}`), ...Array.from({ length: 12 }, (_, i) => `from B ${i + 1}`)].sort();
+      assert.deepEqual(texts, expected, 'each exactly once');
+      assert.equal(standIn.requests.filter((r) => r.errcode === 130101).length, 0);
+      assert.ok(busiestMinute(ROBOTS.burst.accessToken) <= RATE_MAX, `busiest minute: ${busiestMinute(ROBOTS.burst.accessToken)}`);
+      await b.notification(/Burst from B: 12 accepted/);
+      await a.notification(/Burst from A: 12 accepted/);
+    });
+  });
+
+  test('a message kept as failed in window A survives window B sending; Discard in B clears it in A', async (t) => {
+    await withScreenshotOnFailure(a, t.name, async () => {
+      standIn.injectFault({ kind: 'errcode', errcode: 310000, errmsg: 'sign not match' });
+      await a.runCommand('DingTalk: Send Message');
+      await a.pick('Burst');
+      await a.answerInputBox('refused once');
+      await a.notification(/Not sent to Burst/);
+      await b.runCommand('DingTalk: Send Message');
+      await b.pick('Burst');
+      await b.answerInputBox('sent from B meanwhile');
+      await waitUntil(() => textsTo(ROBOTS.burst.accessToken).includes('sent from B meanwhile'), 90_000, 'B\'s message');
+      for (const wb of [a, b]) {
+        const rows = await queueRows(wb);
+        assert.ok(rows.some((r) => r.includes('refused once')), rows.join('\n'));
+      }
+      await b.runCommand('DingTalk: Show Queue');
+      await b.pick('refused once');
+      await b.pick('Discard');
+      await waitUntil(async () => !(await queueRows(a)).some((r) => r.includes('refused once')), 10_000, 'the discard to reach window A');
+      assert.ok(!textsTo(ROBOTS.burst.accessToken).includes('refused once'));
+    });
+  });
+
+  test('messages queued in both windows, then both reloaded: each delivered exactly once', async (t) => {
+    await withScreenshotOnFailure(a, t.name, async () => {
+      // Fill the robot's window first, so what follows has to wait in the outbox across the reloads.
+      await burst(a, 'Reload', 'fill', RATE_MAX);
+      await waitUntil(() => textsTo(ROBOTS.reload.accessToken).length === RATE_MAX, 60_000, 'the first 20');
+      await burst(a, 'Reload', 'queued in A', 3);
+      await burst(b, 'Reload', 'queued in B', 3);
+      await b.page.locator('#workbench\\.parts\\.statusbar [id*="dingtalk.status"]').first().waitFor();
+      await waitUntil(async () => (await queueRows(b)).filter((r) => r.includes('queued in')).length === 6, 30_000, 'six queued');
+      await Promise.all([a.reload(), b.reload()]);
+      await waitUntil(() => textsTo(ROBOTS.reload.accessToken).length === RATE_MAX + 6, 120_000, 'the six after the reload');
+      const texts = textsTo(ROBOTS.reload.accessToken).filter((m) => m.startsWith('queued in')).sort();
+      assert.deepEqual(texts, ['queued in A 1', 'queued in A 2', 'queued in A 3', 'queued in B 1', 'queued in B 2', 'queued in B 3']);
+      assert.ok(busiestMinute(ROBOTS.reload.accessToken) <= RATE_MAX);
+    });
+  });
+
+  test('the sending window is killed in the middle of a 30-message burst: the other finishes, nothing lost or sent twice', async (t) => {
+    await withScreenshotOnFailure(b, t.name, async () => {
+      await waitUntil(() => extensionHosts().filter((h) => alive(h.pid)).length >= 2, 60_000, 'both windows after the reload');
+      const sender = extensionHosts().find((h) => alive(h.pid) && h.sends);
+      assert.ok(sender, 'one window sends');
+      survivor = (await pidOf(a)) === sender.pid ? b : a;
+      assert.notEqual(await pidOf(survivor), sender.pid);
+      const hangsBefore = standIn.faulted.length;
+      // The burst's first request gets no answer: it is in flight when the sending window dies.
+      standIn.injectFault({ kind: 'hang' });
+      await burst(survivor, 'Kill', 'burst', 30);
+      await waitUntil(() => standIn.faulted.length > hangsBefore, 30_000, 'the first request of the burst');
+      process.kill(sender.pid, 'SIGKILL');
+      await waitUntil(() => textsTo(ROBOTS.kill.accessToken).length >= 29, 150_000, '29 messages after the kill');
+      await survivor.notification(/Burst burst: 30 accepted/, 60_000);
+      const texts = textsTo(ROBOTS.kill.accessToken);
+      assert.equal(new Set(texts).size, texts.length, 'none posted twice');
+      const rows = await queueRows(survivor);
+      const uncertain = rows.filter((r) => /burst \d+/.test(r));
+      assert.equal(texts.length + uncertain.length, 30, `delivered ${texts.length}; queue:\n${rows.join('\n')}`);
+      assert.ok(uncertain.length <= 1, rows.join('\n'));
+      for (const row of uncertain) assert.match(row, /may have been delivered/);
+      assert.ok(busiestMinute(ROBOTS.kill.accessToken) <= RATE_MAX);
+    });
+  });
+
+  test('an answer slower than the timeout: one POST, held as "may have been delivered"; Send Again posts it once more', async (t) => {
+    const wb = survivor;
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      const hangsBefore = standIn.faulted.length;
+      standIn.injectFault({ kind: 'hang' });
+      await wb.runCommand('DingTalk: Send Message');
+      await wb.pick('Slow');
+      await wb.answerInputBox('answered too late');
+      const toast = await wb.notification(/may have been delivered/, 30_000);
+      assert.match(await toast.innerText(), /not sent again by itself/);
+      assert.equal(standIn.faulted.length, hangsBefore + 1, 'exactly one POST');
+      assert.deepEqual(textsTo(ROBOTS.slow.accessToken), []);
+      await wb.runCommand('DingTalk: Show Queue');
+      await wb.pick('answered too late');
+      await wb.pick('Send Again');
+      await waitUntil(() => textsTo(ROBOTS.slow.accessToken).length === 1, 30_000, 'Send Again');
+      assert.deepEqual(textsTo(ROBOTS.slow.accessToken), ['answered too late']);
+    });
+  });
+});
