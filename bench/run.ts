@@ -15,6 +15,7 @@ import { RollingWindowLimiter } from '../src/core/rateLimiter';
 import { signature, signedWebhookUrl } from '../src/core/signing';
 import { splitMessage } from '../src/core/split';
 import { BENCH_APP_SECRET } from './gatewayTarget';
+import { outboxRows } from './outbox';
 import { secretScanRows } from './secretScan';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -300,6 +301,7 @@ async function main(): Promise<void> {
   const benchmarks: [string, () => void | Promise<void>][] = [
     ['size', sizes], ['activation', activation], ['split', splitting], ['send', compareSendPipeline],
     ['secrets', async () => { for (const r of await secretScanRows(root, quick)) row(r.name, r.target, r.measured, r.ok); }],
+    ['outbox', async () => { for (const r of await outboxRows(quick)) row(r.name, r.target, r.measured, r.ok); }],
     ['gateway', () => compareGateway('verified')], ['forged', () => compareGateway('forged')], ['memory', gatewayMemory],
   ];
   // `--only=send,gateway` runs some of them.

@@ -184,9 +184,10 @@ export class SendService implements vscode.Disposable {
     const invalid = validateMessage(message);
     if (invalid.length > 0) throw new Error(invalid.join('; '));
     const parts = partsFor(robot, message);
-    this.log.info(`queue ${message.msgtype} for ${robot.name}: ${bodyBytes(message)} bytes in ${parts.length} part(s)`);
     const queue = await this.ensureQueue();
     const job = await queue.enqueue(robot.id, parts, label);
+    // Logged once stored: from here on the message survives this window.
+    this.log.info(`queue ${message.msgtype} for ${robot.name}: ${bodyBytes(message)} bytes in ${parts.length} part(s)`);
     const result = await queue.waitFor(job.id);
     this.reportOutcome(job, result);
     return { ...result, parts: parts.length, jobId: job.id };

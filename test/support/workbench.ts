@@ -180,7 +180,9 @@ export async function openSession(options: CodeServerOptions = {}): Promise<Sess
   let browser: Browser | undefined;
   try {
     browser = await launchBrowser();
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    // One browser profile (context) for the session: further windows share its storage and secrets.
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const page = await context.newPage();
     const workbench = new Workbench(page, server);
     await workbench.open();
     const opened = browser;

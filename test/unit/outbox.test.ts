@@ -12,7 +12,7 @@ import { problem } from '../../src/core/errors';
 import type { RobotMessage } from '../../src/core/messages';
 import { Lease, withLock } from '../../src/core/send/outbox/lease';
 import { Outbox, OutboxOptions } from '../../src/core/send/outbox/outbox';
-import { dueJobs, emptyState, parseState, RATE_MAX, recordSend, settleOrphans, statsOf } from '../../src/core/send/outbox/state';
+import { dueJobs, emptyState, parseState, RATE_MAX, RATE_WINDOW_MS, recordSend, settleOrphans, statsOf } from '../../src/core/send/outbox/state';
 import { OutboxStore } from '../../src/core/send/outbox/store';
 import { waitUntil } from '../support/codeServer';
 
@@ -279,7 +279,7 @@ test('state: orphans of another sender become uncertain; due jobs respect the sh
   assert.deepEqual(dueJobs(state, now, new Set()).map((j) => j.id), ['b', 'c']);
   for (let i = 0; i < RATE_MAX; i++) recordSend(state, 'r2', now - 1_000);
   assert.deepEqual(dueJobs(state, now, new Set()).map((j) => j.id), ['b']);
-  assert.equal(statsOf(state, now, 'r2').nextInMs, 59_000);
+  assert.equal(statsOf(state, now, 'r2').nextInMs, RATE_WINDOW_MS - 1_000);
   const parsed = parseState({ version: 2, jobs: [job('ok', 'r'), { id: 3 }, job('done', 'r', { sentParts: 1 }), null], robots: { r: { sent: ['x', 5] } } });
   assert.deepEqual(parsed?.jobs.map((j) => j.id), ['ok']);
   assert.deepEqual(parsed?.robots.r.sent, [5]);

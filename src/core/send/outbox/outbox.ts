@@ -5,6 +5,7 @@
 // follow the file (fs.watch, and a once-a-second check that also tries the lease).
 import { randomUUID } from 'node:crypto';
 import { FSWatcher, watch } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { SendOutcome } from '../../client';
 import { DingTalkProblem, problem } from '../../errors';
@@ -12,7 +13,7 @@ import type { RobotMessage } from '../../messages';
 import { maskSecrets } from '../../webhookUrl';
 import { Lease } from './lease';
 import {
-  delayFor, dueJobs, emptyState, NOT_SENT_BACKOFF_MS, nextWake, OutboxJob, OutboxState, pauseRobot, pruneWindows, recordSend,
+  delayFor, dueJobs, emptyState, moveSend, NOT_SENT_BACKOFF_MS, nextWake, OutboxJob, OutboxState, pauseRobot, pruneWindows, recordSend,
   RobotStats, SenderInfo, SENT_KEPT, SERVER_BACKOFF_MS, settleOrphans, statsOf, THROTTLE_MS, unrecordSend,
 } from './state';
 import { OutboxStore } from './store';
@@ -143,7 +144,11 @@ export class Outbox {
 
   /** Removes a job from every window's outbox (its unsent parts are never sent). */
   async discard(jobId: string): Promise<void> {
-    await this.change((s) => { s.jobs = s.jobs.filter((j) => j.id !== jobId); });
+    await this.change((s) => {
+      if (!s.jobs.some((j) => j.id === jobId)) return;
+      s.jobs = s.jobs.filter((j) => j.id !== jobId);
+      s.discarded = [...s.discarded, jobId].slice(-SENT_KEPT);
+    });
   }
 
   jobs(robotId?: string): OutboxJob[] {
@@ -201,11 +206,16 @@ export class Outbox {
 
   private async change<T>(fn: (s: OutboxState) => T): Promise<{ state: OutboxState; result: T }> {
     const saved = await this.store.update(fn);
-    this.adopt(saved.state);
+    this.adopt(saved.state, true);
     return saved;
   }
 
-  private adopt(state: OutboxState): void {
+  /**
+   * Takes a snapshot of the shared file: always one written under the lock (`locked`), and one read without
+   * it only if it is not older than what this window has (such a read can finish after a newer write).
+   */
+  private adopt(state: OutboxState, locked = false): void {
+    if (!locked && state.rev < this.state.rev) return;
     this.state = state;
     this.settleWaiters();
     for (const listener of [...this.listeners]) {
@@ -222,7 +232,8 @@ export class Outbox {
     for (const [jobId, resolve] of this.waiters) {
       const job = this.state.jobs.find((j) => j.id === jobId);
       let outcome: JobOutcome | undefined;
-      if (!job) outcome = this.state.sent.some((r) => r.id === jobId) ? { ok: true } : DISCARDED;
+      // Gone: discarded, or delivered (the list of sent messages keeps only the last 50).
+      if (!job) outcome = this.state.discarded.includes(jobId) ? DISCARDED : { ok: true };
       else if (job.lastProblem && job.state !== 'waiting') outcome = { ok: false, problem: job.lastProblem };
       else if (job.lastProblem && job.retryAt !== undefined) outcome = { ok: false, problem: job.lastProblem, retryAt: job.retryAt };
       else if (job.lastProblem?.retry === 'rateLimited') outcome = { ok: false, problem: job.lastProblem, retryAt: this.state.robots[job.robotId]?.pausedUntil };
@@ -244,7 +255,7 @@ export class Outbox {
   private async refresh(): Promise<void> {
     try {
       const state = await this.store.read();
-      if (JSON.stringify(state) !== JSON.stringify(this.state)) this.adopt(state);
+      if (state.rev > this.state.rev || JSON.stringify(state) !== JSON.stringify(this.state)) this.adopt(state);
       else if (this.lease.held) void this.pump();
     } catch (error) {
       this.report(error);
@@ -255,6 +266,8 @@ export class Outbox {
   private async tick(): Promise<void> {
     if (this.closed) return;
     try {
+      // The lock lives in global storage, which VS Code creates only when an extension first writes there.
+      if (!this.lease.held) await mkdir(this.options.dir, { recursive: true, mode: 0o700 });
       if (!this.lease.held && await this.lease.tryAcquire()) {
         if (this.closed) return this.lease.release();
         const now = this.now();
@@ -296,7 +309,7 @@ export class Outbox {
           return { job: { ...job }, part: job.sentParts, at: now, attemptId };
         });
       });
-      this.state = state;
+      if (state.rev >= this.state.rev) this.state = state;
       for (const claim of claims) this.run(claim);
       this.scheduleWake(state, now);
     } catch (error) {
@@ -348,6 +361,9 @@ export function settle(s: OutboxState, claim: Claim, outcome: SendOutcome, now: 
   const job = s.jobs.find((j) => j.id === claim.job.id);
   if (!job || job.inFlight?.attemptId !== claim.attemptId) return; // discarded or retried meanwhile
   delete job.inFlight;
+  // It reached DingTalk somewhere between the claim and now: count it at the later moment.
+  const reached = outcome.ok || outcome.problem.errcode !== undefined || ['serverError', 'mayHaveBeenDelivered'].includes(outcome.problem.kind);
+  if (reached) moveSend(s, job.robotId, claim.at, now);
   if (outcome.ok) {
     job.sentParts = claim.part + 1;
     job.state = 'waiting';

@@ -51,15 +51,24 @@ export interface SenderInfo {
 
 export interface OutboxState {
   version: 2;
+  /** Grows with every write: a window never adopts a snapshot older than the one it has. */
+  rev: number;
   jobs: OutboxJob[];
   robots: Record<string, RobotWindow>;
   /** The last delivered messages, newest last (at most SENT_KEPT). */
   sent: SentRecord[];
+  /** Ids of the last discarded jobs (at most SENT_KEPT), so a window waiting on one can tell it from a delivery. */
+  discarded: string[];
   sender?: SenderInfo;
 }
 
 export const RATE_MAX = 20;
-export const RATE_WINDOW_MS = 60_000;
+/**
+ * DingTalk's 60 s, plus a margin: a slot is recorded before its request leaves (or when its answer comes back),
+ * while DingTalk counts the moment the request arrives; a busy machine or a slow proxy puts a second or two
+ * between them, and a 21st request in DingTalk's minute costs a 10-minute throttle.
+ */
+export const RATE_WINDOW_MS = 62_000;
 export const THROTTLE_MS = 600_000;
 export const SENT_KEPT = 50;
 /** Not sent at all (offline, refused connection): cheap to try again, so soon, capped at 10 s. */
@@ -68,7 +77,7 @@ export const NOT_SENT_BACKOFF_MS = [1_000, 2_000, 5_000, 10_000];
 export const SERVER_BACKOFF_MS = [5_000, 15_000, 30_000, 60_000];
 
 export function emptyState(): OutboxState {
-  return { version: 2, jobs: [], robots: {}, sent: [] };
+  return { version: 2, rev: 0, jobs: [], robots: {}, sent: [], discarded: [] };
 }
 
 function windowOf(state: OutboxState, robotId: string): RobotWindow {
@@ -92,6 +101,12 @@ export function delayFor(state: OutboxState, robotId: string, now: number): numb
 export function recordSend(state: OutboxState, robotId: string, now: number): void {
   const window = windowOf(state, robotId);
   window.sent = [...window.sent.filter((at) => at > now - RATE_WINDOW_MS), now].sort((a, b) => a - b).slice(-RATE_MAX);
+}
+
+/** A request's slot moves from when it was claimed to when its answer came back (the latest DingTalk could have counted it). */
+export function moveSend(state: OutboxState, robotId: string, from: number, to: number): void {
+  unrecordSend(state, robotId, from);
+  recordSend(state, robotId, to);
 }
 
 /** A counted request that never left this machine (not sent) gives its slot back. */
@@ -201,7 +216,10 @@ export function statsOf(state: OutboxState, now: number, robotId?: string): Robo
 
 /** Reads a stored state as far as it can be trusted (a v1 queue file included); jobs of unknown shape are dropped. */
 export function parseState(parsed: unknown): OutboxState | undefined {
-  type Stored = { version?: number; jobs?: unknown[]; robots?: Record<string, Partial<RobotWindow>>; sent?: SentRecord[]; sender?: SenderInfo };
+  type Stored = {
+    version?: number; rev?: number; jobs?: unknown[]; robots?: Record<string, Partial<RobotWindow>>; sent?: SentRecord[];
+    discarded?: unknown[]; sender?: SenderInfo;
+  };
   const raw: Stored | undefined = Array.isArray(parsed) ? { version: 1, jobs: parsed } : parsed as Stored | undefined;
   if (!raw || typeof raw !== 'object' || (raw.version !== 1 && raw.version !== 2) || !Array.isArray(raw.jobs)) return undefined;
   const state = emptyState();
@@ -219,6 +237,8 @@ export function parseState(parsed: unknown): OutboxState | undefined {
     state.robots[robotId] = { sent, pausedUntil: typeof pausedUntil === 'number' && Number.isFinite(pausedUntil) ? pausedUntil : 0 };
   }
   if (Array.isArray(raw.sent)) state.sent = raw.sent.filter((r) => r && typeof r.id === 'string').slice(-SENT_KEPT);
+  if (Array.isArray(raw.discarded)) state.discarded = raw.discarded.filter((id) => typeof id === 'string').slice(-SENT_KEPT);
+  if (typeof raw.rev === 'number' && Number.isSafeInteger(raw.rev)) state.rev = raw.rev;
   if (raw.sender && typeof raw.sender.owner === 'string') state.sender = raw.sender;
   return state;
 }

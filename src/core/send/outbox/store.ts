@@ -31,6 +31,8 @@ export class OutboxStore {
       const legacy = this.legacyFile ? await this.readFile(this.legacyFile) : undefined;
       if (legacy) mergeLegacy(state, legacy);
       const result = change(state);
+      // Time-based, so a file moved aside and started anew still counts up from what every window has seen.
+      state.rev = Math.max(state.rev + 1, Date.now());
       await this.write(state);
       if (legacy && this.legacyFile) await fs.rm(this.legacyFile, { force: true });
       return { state, result };
