@@ -117,12 +117,15 @@ function shapeProblem(body: any): [number, string] | undefined {
       const c = body.actionCard;
       for (const f of ['title', 'text'] as const) if (!isString(c?.[f])) return missingParameter(`actionCard --》 ${f}`);
       if (isString(c.singleTitle) || c.singleURL !== undefined) return isString(c.singleTitle) && isHttp(c.singleURL) ? undefined : missingParameter('actionCard --》 singleURL');
-      const ok = Array.isArray(c.btns) && c.btns.length > 0 && c.btns.every((b: { title?: unknown; actionURL?: unknown }) => isString(b?.title) && isHttp(b?.actionURL));
+      const ok = Array.isArray(c.btns) && c.btns.length > 0
+        && c.btns.every((b: { title?: unknown; actionURL?: unknown }) => isString(b?.title) && isHttp(b?.actionURL));
       return ok ? undefined : missingParameter('actionCard --》 btns');
     }
     case 'feedCard': {
       const links = body.feedCard?.links;
-      const ok = Array.isArray(links) && links.length > 0 && links.every((l: { title?: unknown; messageURL?: unknown; picURL?: unknown }) => isString(l?.title) && isHttp(l?.messageURL) && isHttp(l?.picURL));
+      const ok = Array.isArray(links) && links.length > 0
+        && links.every((l: { title?: unknown; messageURL?: unknown; picURL?: unknown }) =>
+          isString(l?.title) && isHttp(l?.messageURL) && isHttp(l?.picURL));
       return ok ? undefined : missingParameter('feedCard --》 links');
     }
     default:

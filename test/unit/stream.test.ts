@@ -65,7 +65,9 @@ function waitEvent<T>(emitter: EventEmitter, event: string, match: (value: T) =>
   });
 }
 
-async function setup(t: TestContext, standInOptions: Partial<StreamStandInOptions> = {}, clientOptions: Partial<StreamOptions> = {}): Promise<Harness> {
+async function setup(
+  t: TestContext, standInOptions: Partial<StreamStandInOptions> = {}, clientOptions: Partial<StreamOptions> = {},
+): Promise<Harness> {
   const standIn = await startStreamStandIn({ apps: [APP], ...standInOptions });
   const events = new EventEmitter();
   const messages: InboundMessage[] = [];
