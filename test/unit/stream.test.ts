@@ -7,7 +7,10 @@ import { EventEmitter, once } from 'node:events';
 import * as path from 'node:path';
 import WebSocket from 'ws';
 import type { InboundMessage } from '../../src/core/gateway/callback';
-import { StreamClient, StreamError, StreamOptions, StreamState, TOPIC_ROBOT } from '../../src/core/stream';
+import { StreamClient } from '../../src/core/inbound/stream/client';
+import { StreamError } from '../../src/core/inbound/stream/errors';
+import type { StreamOptions, StreamState } from '../../src/core/inbound/stream/options';
+import { TOPIC_ROBOT } from '../../src/core/inbound/stream/ticket';
 import { startStreamStandIn, StreamStandIn, StreamStandInOptions } from '../support/streamStandIn';
 
 const APP = { clientId: 'dingstreamtest0001', clientSecret: 'Zq8-StreamSecret_kLmN0pQrStUvWxYz0123456789abcdefGHIJ' };
