@@ -8,7 +8,8 @@ import { fileOrigin, snippetOrigin } from './send/permalink';
 import { secretGuard } from './send/secretScan';
 import type { RobotConfig } from './robots';
 import type { RobotActions } from './robotActions';
-import { partsFor, problemText, SendService } from './sendService';
+import { problemText, SendService } from './sendService';
+import { splitForKeywords } from './core/split/keywords';
 import type { Log } from './log';
 import { previewBeforeSending } from './send/protectedSettings';
 import { mentionStep, notifiesText } from './send/mentionStep';
@@ -174,7 +175,7 @@ export class SendCommands {
     }
     let parts: RobotMessage[];
     try {
-      parts = partsFor(robot, message);
+      parts = splitForKeywords(message, robot.keywords);
     } catch (error) {
       void vscode.window.showErrorMessage(vscode.l10n.t('This message cannot be sent: {0}', error instanceof Error ? error.message : String(error)));
       return;

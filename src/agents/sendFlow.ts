@@ -6,7 +6,8 @@ import { checkSendInput, InputError, SendRequest } from '../core/agents/input';
 import { parseMentions } from '../core/mentions';
 import { markdownMessage, RobotMessage, textMessage } from '../core/messages';
 import type { RobotConfig, RobotStore } from '../robots';
-import { partsFor, problemText, SendService } from '../sendService';
+import { problemText, SendService } from '../sendService';
+import { splitForKeywords } from '../core/split/keywords';
 import type { Outcome } from './api';
 
 /** How long a caller waits for a queued message before hearing "queued" (it is still sent later). */
@@ -39,7 +40,7 @@ export async function prepareSend(input: unknown, robots: RobotStore): Promise<P
     message = textMessage(request.text);
   }
   try {
-    return { ok: true, value: { robot: request.robot, request, message, parts: partsFor(request.robot, message) } };
+    return { ok: true, value: { robot: request.robot, request, message, parts: splitForKeywords(message, request.robot.keywords) } };
   } catch (error) {
     return { ok: false, reason: cannotSend(error) };
   }

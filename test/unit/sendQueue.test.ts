@@ -54,8 +54,7 @@ function deferred<V = void>() {
 }
 
 const ok = (bytes = 10): SendOutcome => ({ ok: true, attempts: 1, bytes });
-const refused = (errcode: number, errmsg: string): SendOutcome =>
-  ({ ok: false, attempts: 1, bytes: 10, problem: explainDingTalkError(errcode, errmsg) });
+const refused = (errcode: number, errmsg: string): SendOutcome => ({ ok: false, attempts: 1, bytes: 10, problem: explainDingTalkError(errcode, errmsg) });
 const offline = (): SendOutcome => ({ ok: false, attempts: 4, bytes: 10, problem: problem('unreachable', 'backoff') });
 
 function contentOf(message: RobotMessage): string {
