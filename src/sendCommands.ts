@@ -13,6 +13,7 @@ import { splitForKeywords } from './core/split/keywords';
 import type { Log } from './log';
 import { previewBeforeSending } from './send/protectedSettings';
 import { mentionStep, notifiesText } from './send/mentionStep';
+import { errorMessage } from './core/text/errorMessage';
 
 const PREVIEW_SCHEME = 'dingtalk-preview';
 
@@ -177,7 +178,7 @@ export class SendCommands {
     try {
       parts = splitForKeywords(message, robot.keywords);
     } catch (error) {
-      void vscode.window.showErrorMessage(vscode.l10n.t('This message cannot be sent: {0}', error instanceof Error ? error.message : String(error)));
+      void vscode.window.showErrorMessage(vscode.l10n.t('This message cannot be sent: {0}', errorMessage(error)));
       return;
     }
     const previewOn = previewable === 'always' || (previewable && previewBeforeSending());

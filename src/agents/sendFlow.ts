@@ -9,6 +9,7 @@ import type { RobotConfig, RobotStore } from '../robots';
 import { problemText, SendService } from '../sendService';
 import { splitForKeywords } from '../core/split/keywords';
 import type { Outcome } from './api';
+import { errorMessage } from '../core/text/errorMessage';
 
 /** How long a caller waits for a queued message before hearing "queued" (it is still sent later). */
 const WAIT_FOR_DELIVERY_MS = 20_000;
@@ -62,7 +63,7 @@ export function partText(part: RobotMessage): string {
 }
 
 function cannotSend(error: unknown): string {
-  return vscode.l10n.t('This message cannot be sent: {0}', error instanceof Error ? error.message : String(error));
+  return vscode.l10n.t('This message cannot be sent: {0}', errorMessage(error));
 }
 
 /** A warning when a keyword robot would refuse a part (none of its keywords in it), else undefined. */

@@ -1,8 +1,8 @@
 // What a Stream client is told (credentials, gateway, timings) and the settings it derives from that:
 // every timing checked once, the gateway URL held to https: (http: only to this computer).
 import type { InboundMessage } from '../../gateway/callback';
+import { isLoopbackHost } from '../../text/loopback';
 import { StreamError } from './errors';
-import { isLoopback } from './ticket';
 
 export const DEFAULT_GATEWAY_URL = 'https://api.dingtalk.com/v1.0/gateway/connections/open';
 export const DEFAULT_BACKOFF_MS: readonly number[] = [1000, 2000, 5000, 10000, 30000];
@@ -94,7 +94,7 @@ export function streamSettings(options: StreamOptions): StreamSettings {
 /** `https:` always; `http:` only to this computer (a stand-in), so a setting cannot send the secret in clear. */
 export function refuseGatewayUrl(gatewayUrl: string): StreamError | undefined {
   const url = new URL(gatewayUrl);
-  if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url))) return undefined;
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname))) return undefined;
   return new StreamError(
     `The Stream gateway URL must be https: (http: only for this computer, e.g. a local stand-in); refused ${url.protocol}//${url.host}`,
     'config',

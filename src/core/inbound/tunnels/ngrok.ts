@@ -8,6 +8,7 @@ import { NgrokLog } from './ngrokLog';
 import { spawnTiedToParent } from './tiedToParent';
 import { DEFAULT_TIMEOUT_MS, NGROK_INSTALL_HINT, TunnelError, type Tunnel, type TunnelOptions } from './tunnel';
 import { checkLocalPort, withPath } from './url';
+import { errorMessage } from '../../text/errorMessage';
 
 export const DEFAULT_NGROK_API_URL = 'http://127.0.0.1:4040/api/tunnels';
 
@@ -53,7 +54,7 @@ async function checkNgrokCli(command: string, env: NodeJS.ProcessEnv, timeoutMs:
     version = await run(command, ['version'], env, timeoutMs);
   } catch (err) {
     if (err instanceof CliMissing) throw new TunnelError('The `ngrok` command was not found.', 'cliMissing', NGROK_INSTALL_HINT);
-    throw new TunnelError(`\`ngrok\` could not be started: ${(err as Error).message}`, 'failed', NGROK_INSTALL_HINT);
+    throw new TunnelError(`\`ngrok\` could not be started: ${errorMessage(err)}`, 'failed', NGROK_INSTALL_HINT);
   }
   if (version.code !== 0) {
     throw new TunnelError(`\`ngrok version\` failed: ${excerpt(`${version.stderr}\n${version.stdout}`, env)}`, 'failed', NGROK_INSTALL_HINT);
@@ -149,7 +150,7 @@ async function waitForPublicUrl(agent: NgrokAgent, options: TunnelOptions, timeo
         typeof t.public_url === 'string' && t.public_url.startsWith('https://') && addrIsPort(t.config?.addr, port));
       if (match?.public_url) return match.public_url;
     } catch (err) {
-      lastApiError = (err as Error).message;
+      lastApiError = errorMessage(err);
     }
     if (Date.now() >= deadline) {
       await agent.terminate();

@@ -4,6 +4,7 @@ import { CliMissing, excerpt, run, type RunResult } from './cli';
 import { isLoopbackHost } from '../../text/loopback';
 import { DEFAULT_TIMEOUT_MS, TAILSCALE_INSTALL_HINT, TunnelError, type FunnelTunnel, type Tunnel, type TunnelOptions } from './tunnel';
 import { checkLocalPort, withPath } from './url';
+import { errorMessage } from '../../text/errorMessage';
 
 /** The only public ports Tailscale Funnel serves on (Tailscale KB 1223/1311). The local port is free. */
 export const FUNNEL_PUBLIC_PORTS: readonly number[] = [443, 8443, 10000];
@@ -99,7 +100,7 @@ function tailscaleCli(options: Pick<TunnelOptions, 'env' | 'command' | 'timeoutM
       return await run(options.command || 'tailscale', args, env, timeoutMs);
     } catch (err) {
       if (err instanceof CliMissing) throw new TunnelError('The `tailscale` command was not found.', 'cliMissing', TAILSCALE_INSTALL_HINT);
-      throw new TunnelError(`\`tailscale\` could not be started: ${(err as Error).message}`, 'failed', TAILSCALE_INSTALL_HINT);
+      throw new TunnelError(`\`tailscale\` could not be started: ${errorMessage(err)}`, 'failed', TAILSCALE_INSTALL_HINT);
     }
   };
   const tailscaleJson = async <T>(args: string[]): Promise<T> => {
