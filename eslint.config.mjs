@@ -60,6 +60,7 @@ export default tseslint.config(
       'src/inbound/pairing.ts', // max-len
       'test/e2e/gateway.test.ts', // max-len
       'test/unit/sendQueue.test.ts', // max-len (replaced by the outbox tests on issue-9)
+      'test/support/dingtalkUi.ts', // max-len (its long lines are being changed on the ci-flakes branch)
     ],
     rules: { 'max-len': 'off', 'max-lines-per-function': 'off' },
   },
