@@ -51,17 +51,21 @@ export default tseslint.config(
       }],
     },
   },
+  // TEMPORARY — these files are being rewritten on the issue-9 branch (test/support/dingtalkUi.ts on the ci-flakes
+  // branch); each is exempt only from the rule it breaks today. The lead removes these two blocks after the merge.
   {
-    // TEMPORARY — being rewritten on the issue-9 branch (and by the e2e owner); the lead removes this block.
     files: [
-      'src/core/sendQueue.ts', // max-len
-      'src/core/gateway/policy.ts', // max-len
-      'src/core/gateway/server.ts', // max-lines-per-function (startGatewayServer)
-      'src/inbound/pairing.ts', // max-len
-      'test/e2e/gateway.test.ts', // max-len
-      'test/unit/sendQueue.test.ts', // max-len (replaced by the outbox tests on issue-9)
-      'test/support/dingtalkUi.ts', // max-len (its long lines are being changed on the ci-flakes branch)
+      'src/core/sendQueue.ts',
+      'src/core/gateway/policy.ts',
+      'src/inbound/pairing.ts',
+      'test/e2e/gateway.test.ts',
+      'test/unit/sendQueue.test.ts',
+      'test/support/dingtalkUi.ts',
     ],
-    rules: { 'max-len': 'off', 'max-lines-per-function': 'off' },
+    rules: { 'max-len': 'off' },
+  },
+  {
+    files: ['src/core/gateway/server.ts'], // startGatewayServer is 200 lines
+    rules: { 'max-lines-per-function': 'off' },
   },
 );
