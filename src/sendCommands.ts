@@ -8,8 +8,7 @@ import { fileOrigin, snippetOrigin } from './send/permalink';
 import { secretGuard } from './send/secretScan';
 import type { RobotConfig } from './robots';
 import type { RobotActions } from './robotActions';
-import { problemText, SendService } from './sendService';
-import { splitForKeywords } from './core/split/keywords';
+import { partsFor, problemText, SendService } from './sendService';
 import type { Log } from './log';
 import { previewBeforeSending } from './send/protectedSettings';
 import { mentionStep, notifiesText } from './send/mentionStep';
@@ -176,7 +175,7 @@ export class SendCommands {
     }
     let parts: RobotMessage[];
     try {
-      parts = splitForKeywords(message, robot.keywords);
+      parts = partsFor(robot, message);
     } catch (error) {
       void vscode.window.showErrorMessage(vscode.l10n.t('This message cannot be sent: {0}', errorMessage(error)));
       return;
