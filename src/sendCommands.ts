@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type { DingTalkProblem } from './core/errors';
 import { markdownMessage, messageTextForKeywords, RobotMessage, textMessage } from './core/messages';
 import { originText, snippetMarkdown } from './core/snippet';
+import { errorMessage } from './core/text/errorMessage';
 import { fileOrigin, snippetOrigin } from './send/permalink';
 import { secretGuard } from './send/secretScan';
 import type { RobotConfig } from './robots';
@@ -12,7 +13,6 @@ import { partsFor, problemText, SendService } from './sendService';
 import type { Log } from './log';
 import { previewBeforeSending } from './send/protectedSettings';
 import { mentionStep, notifiesText } from './send/mentionStep';
-import { errorMessage } from './core/text/errorMessage';
 
 const PREVIEW_SCHEME = 'dingtalk-preview';
 
