@@ -162,7 +162,10 @@ const NOTE = '@13800138000 构建 #1234 已部署到预发环境 (staging)。Cha
  */
 async function compareSendPipeline(): Promise<void> {
   // The stand-in's own rate limit is lifted: the bench sends thousands of messages, not 20 a minute.
-  const options = { robots: [{ accessToken: TOKEN, secret: SECRET }], rateLimit: { max: 1_000_000_000, windowMs: 60_000, throttleMs: 600_000 } };
+  const options = {
+    robots: [{ accessToken: TOKEN, secret: SECRET }],
+    rateLimit: { max: 1_000_000_000, windowMs: 60_000, throttleMs: 600_000 },
+  };
   const standIn = fork(path.join(__dirname, 'standInProcess.js'), [JSON.stringify(options)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const [started] = (await once(standIn, 'message')) as [{ webhookUrl: string }];
   const webhookUrl = started.webhookUrl.replace('TOKEN', TOKEN);

@@ -32,7 +32,9 @@ export class Inbox implements vscode.Disposable {
 
   /** Messages that can still be answered, newest first. */
   replyable(now = Date.now()): InboxEntry[] {
-    return this.entries.filter((e) => isSessionWebhookAllowed(e.message.sessionWebhook) && (e.message.sessionWebhookExpiredTime ?? 0) > now).reverse();
+    return this.entries
+      .filter((e) => isSessionWebhookAllowed(e.message.sessionWebhook) && (e.message.sessionWebhookExpiredTime ?? 0) > now)
+      .reverse();
   }
 
   /** Every kept entry, oldest first (a copy), for the chat tools. */

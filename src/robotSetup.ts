@@ -65,7 +65,10 @@ export class RobotSetup {
       const secretInput = cleanPastedValue(values.secret) || (existing ? (await this.robots.credentials(existing.id))?.secret ?? '' : '');
       const secretIssue = secretProblem(secretInput);
       if (secretIssue) return problem('secret', secretIssue);
-      credentials = { webhookUrl: parsed.ok ? parsed.url : webhookUrl, secret: validateSecret(secretInput).ok ? cleanPastedValue(secretInput) || undefined : undefined };
+      credentials = {
+        webhookUrl: parsed.ok ? parsed.url : webhookUrl,
+        secret: validateSecret(secretInput).ok ? cleanPastedValue(secretInput) || undefined : undefined,
+      };
       if (parsed.ok && parsed.warning) warning = vscode.l10n.t('The webhook host is not oapi.dingtalk.com; messages go to {0}.', new URL(parsed.url).host);
     }
     if (!credentials) return problem('webhookUrl', webhookUrlProblem('')!);

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type { DingTalkProblem } from './core/errors';
 import { markdownMessage, messageTextForKeywords, RobotMessage, textMessage } from './core/messages';
 import { originText, snippetMarkdown } from './core/snippet';
+import { errorMessage } from './core/text/errorMessage';
 import { fileOrigin, snippetOrigin } from './send/permalink';
 import { secretGuard } from './send/secretScan';
 import type { RobotConfig } from './robots';
@@ -57,6 +58,8 @@ export class SendCommands {
   constructor(private readonly sending: SendService, private readonly actions: RobotActions, private readonly log: Log) {}
 
   register(): vscode.Disposable[] {
+    // The running instance, for the Conversations fallback: a module-level registration, not an alias of `this`.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     activeSendCommands = this;
     return [
       vscode.workspace.registerTextDocumentContentProvider(PREVIEW_SCHEME, this.previews),
@@ -176,7 +179,7 @@ export class SendCommands {
     try {
       parts = partsFor(robot, message);
     } catch (error) {
-      void vscode.window.showErrorMessage(vscode.l10n.t('This message cannot be sent: {0}', error instanceof Error ? error.message : String(error)));
+      void vscode.window.showErrorMessage(vscode.l10n.t('This message cannot be sent: {0}', errorMessage(error)));
       return;
     }
     const previewOn = previewable === 'always' || (previewable && previewBeforeSending());
@@ -245,12 +248,15 @@ export class SendCommands {
     await vscode.window.showTextDocument(document, { preview: true, viewColumn: vscode.ViewColumn.Beside, preserveFocus: true });
     const send = vscode.l10n.t('Send');
     const answer = await vscode.window.showInformationMessage(
-      parts.length > 1 ? vscode.l10n.t('Send this to {0} in {1} parts?', robot.name, parts.length) : vscode.l10n.t('Send this to {0}?', robot.name),
+      parts.length > 1
+        ? vscode.l10n.t('Send this to {0} in {1} parts?', robot.name, parts.length)
+        : vscode.l10n.t('Send this to {0}?', robot.name),
       { modal: true, detail: `${vscode.l10n.t('The preview shows exactly what DingTalk will receive.')}\n${notifies}` }, send,
     );
     for (const group of vscode.window.tabGroups.all) {
       for (const tab of group.tabs) {
-        if (tab.input instanceof vscode.TabInputText && tab.input.uri.toString() === uri.toString()) await vscode.window.tabGroups.close(tab);
+        const isPreview = tab.input instanceof vscode.TabInputText && tab.input.uri.toString() === uri.toString();
+        if (isPreview) await vscode.window.tabGroups.close(tab);
       }
     }
     this.previews.forget(uri);

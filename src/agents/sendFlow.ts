@@ -6,8 +6,10 @@ import { checkSendInput, InputError, SendRequest } from '../core/agents/input';
 import { parseMentions } from '../core/mentions';
 import { markdownMessage, RobotMessage, textMessage } from '../core/messages';
 import type { RobotConfig, RobotStore } from '../robots';
-import { partsFor, problemText, SendService } from '../sendService';
+import { problemText, SendService } from '../sendService';
+import { splitForKeywords } from '../core/split/keywords';
 import type { Outcome } from './api';
+import { errorMessage } from '../core/text/errorMessage';
 
 /** How long a caller waits for a queued message before hearing "queued" (it is still sent later). */
 const WAIT_FOR_DELIVERY_MS = 20_000;
@@ -39,7 +41,7 @@ export async function prepareSend(input: unknown, robots: RobotStore): Promise<P
     message = textMessage(request.text);
   }
   try {
-    return { ok: true, value: { robot: request.robot, request, message, parts: partsFor(request.robot, message) } };
+    return { ok: true, value: { robot: request.robot, request, message, parts: splitForKeywords(message, request.robot.keywords) } };
   } catch (error) {
     return { ok: false, reason: cannotSend(error) };
   }
@@ -61,7 +63,7 @@ export function partText(part: RobotMessage): string {
 }
 
 function cannotSend(error: unknown): string {
-  return vscode.l10n.t('This message cannot be sent: {0}', error instanceof Error ? error.message : String(error));
+  return vscode.l10n.t('This message cannot be sent: {0}', errorMessage(error));
 }
 
 /** A warning when a keyword robot would refuse a part (none of its keywords in it), else undefined. */

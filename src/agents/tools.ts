@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import { checkReadInput } from '../core/agents/input';
 import { selectEntries, transcript } from '../core/agents/transcript';
-import { fenceFor } from '../core/snippet';
+import { fenceFor } from '../core/fences';
 import type { Inbox } from '../inbox';
 import type { RobotStore } from '../robots';
 import type { SendService } from '../sendService';

@@ -15,3 +15,9 @@ export function isFenceClose(line: string, fence: string): boolean {
   const trimmed = line.replace(/^ {0,3}/, '').replace(/[ \t\r]+$/, '');
   return trimmed.length >= fence.length && trimmed === fence[0].repeat(trimmed.length);
 }
+
+/** A backtick fence longer than any run of backticks inside the code, so the code cannot close it. */
+export function fenceFor(code: string): string {
+  const longest = Math.max(0, ...[...code.matchAll(/`+/g)].map((m) => m[0].length));
+  return '`'.repeat(Math.max(3, longest + 1));
+}

@@ -2,6 +2,7 @@
 import MarkdownIt from 'markdown-it';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fenceFor } from './fences';
 
 type Token = MarkdownIt.Token;
 
@@ -112,12 +113,6 @@ function inlineAt(tokens: Token[], i: number, opts: DingTalkMarkdownOptions): st
 function fenced(marker: string, info: string, content: string): string {
   const body = content && !content.endsWith('\n') ? `${content}\n` : content;
   return `${marker}${info}\n${body}${marker}`;
-}
-
-/** A backtick fence longer than any backtick run in the code, so the code cannot close it. */
-function fenceFor(code: string): string {
-  const longest = Math.max(0, ...(code.match(/`+/g) ?? []).map((run) => run.length));
-  return '`'.repeat(Math.max(3, longest + 1));
 }
 
 // ---------- lists ----------

@@ -1,10 +1,8 @@
 // Code from the editor as a DingTalk markdown message: where it comes from, then the code in a fence.
+import { fenceFor } from './fences';
 
-/** A backtick fence longer than any run of backticks inside the code, so the code cannot close it. */
-export function fenceFor(code: string): string {
-  const longest = Math.max(0, ...[...code.matchAll(/`+/g)].map((m) => m[0].length));
-  return '`'.repeat(Math.max(3, longest + 1));
-}
+// Re-exported for the callers that import it from here (core/send/finished.ts).
+export { fenceFor } from './fences';
 
 export interface Snippet {
   /** Workspace-relative path (forward slashes). */

@@ -4,6 +4,8 @@
 // is pinned exactly; an upgrade must pass the unit tests, which load undici the same way.
 import type * as Undici from 'undici';
 
+/* eslint-disable @typescript-eslint/no-require-imports -- internal files have no declarations; typed through the package's */
+
 // What undici's index does on load: every dispatcher gets request(), connect() and the other API methods.
 // ProxyAgent needs connect() for the CONNECT tunnel.
 const Dispatcher: typeof Undici.Dispatcher = require('undici/lib/dispatcher/dispatcher.js');
@@ -12,6 +14,8 @@ Object.assign(Dispatcher.prototype, require('undici/lib/api/index.js'));
 export const Agent: typeof Undici.Agent = require('undici/lib/dispatcher/agent.js');
 export const ProxyAgent: typeof Undici.ProxyAgent = require('undici/lib/dispatcher/proxy-agent.js');
 export const EnvHttpProxyAgent: typeof Undici.EnvHttpProxyAgent = require('undici/lib/dispatcher/env-http-proxy-agent.js');
+
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 export type Dispatcher = Undici.Dispatcher;
 export type ResponseData = Undici.Dispatcher.ResponseData;

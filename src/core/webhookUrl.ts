@@ -1,4 +1,5 @@
 // Parsing and checking what users paste (webhook URL, SEC secret), and keeping credentials out of logs.
+import { isLoopbackHost } from './text/loopback';
 
 export type WebhookUrlResult =
   | { ok: true; url: string; accessToken: string; warning?: 'nonDingTalkHost' }
@@ -11,7 +12,6 @@ export const DINGTALK_SEND_PATH = '/robot/send';
 
 const ZERO_WIDTH = /[\u200B-\u200D\u2060\uFEFF]/g;
 const EDGE_QUOTES_AND_SPACE = /^[\s'"`‘’“”]+|[\s'"`‘’“”]+$/g;
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /** Removes what copying from chats and docs tends to add: whitespace, quotes, zero-width characters. */
 export function cleanPastedValue(s: string): string {
@@ -27,7 +27,7 @@ export function parseWebhookUrl(input: string): WebhookUrlResult {
   } catch {
     return { ok: false, reason: 'notUrl' };
   }
-  const isLoopbackHttp = url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
+  const isLoopbackHttp = url.protocol === 'http:' && isLoopbackHost(url.hostname);
   if (url.protocol !== 'https:' && !isLoopbackHttp) return { ok: false, reason: 'notHttps' };
 
   const isDingTalk = url.protocol === 'https:' && url.host === DINGTALK_HOST;
@@ -77,7 +77,7 @@ export function isSessionWebhookAllowed(value: string | undefined): boolean {
   try {
     const url = new URL(value);
     if (url.protocol === 'https:') return url.hostname === 'dingtalk.com' || url.hostname.endsWith('.dingtalk.com');
-    return url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
+    return url.protocol === 'http:' && isLoopbackHost(url.hostname);
   } catch {
     return false;
   }

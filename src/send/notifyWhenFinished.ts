@@ -9,6 +9,7 @@ import type { Log } from '../log';
 import type { RobotStore } from '../robots';
 import { problemText, SendService } from '../sendService';
 import { secretGuard } from './secretScan';
+import { errorMessage } from '../core/text/errorMessage';
 
 interface Running {
   name: string;
@@ -53,7 +54,7 @@ async function readInto(execution: vscode.TerminalShellExecution, tail: TailBuff
   try {
     for await (const data of execution.read()) tail.write(data);
   } catch (error) {
-    log.warn(`terminal output not readable: ${error instanceof Error ? error.message : String(error)}`);
+    log.warn(`terminal output not readable: ${errorMessage(error)}`);
   }
 }
 

@@ -119,12 +119,15 @@ function shapeProblem(body: any): [number, string] | undefined {
       const c = body.actionCard;
       for (const f of ['title', 'text'] as const) if (!isString(c?.[f])) return missingParameter(`actionCard --》 ${f}`);
       if (isString(c.singleTitle) || c.singleURL !== undefined) return isString(c.singleTitle) && isHttp(c.singleURL) ? undefined : missingParameter('actionCard --》 singleURL');
-      const ok = Array.isArray(c.btns) && c.btns.length > 0 && c.btns.every((b: { title?: unknown; actionURL?: unknown }) => isString(b?.title) && isHttp(b?.actionURL));
+      const ok = Array.isArray(c.btns) && c.btns.length > 0
+        && c.btns.every((b: { title?: unknown; actionURL?: unknown }) => isString(b?.title) && isHttp(b?.actionURL));
       return ok ? undefined : missingParameter('actionCard --》 btns');
     }
     case 'feedCard': {
       const links = body.feedCard?.links;
-      const ok = Array.isArray(links) && links.length > 0 && links.every((l: { title?: unknown; messageURL?: unknown; picURL?: unknown }) => isString(l?.title) && isHttp(l?.messageURL) && isHttp(l?.picURL));
+      const ok = Array.isArray(links) && links.length > 0
+        && links.every((l: { title?: unknown; messageURL?: unknown; picURL?: unknown }) =>
+          isString(l?.title) && isHttp(l?.messageURL) && isHttp(l?.picURL));
       return ok ? undefined : missingParameter('feedCard --》 links');
     }
     default:
@@ -145,14 +148,82 @@ function contentOf(body: any): string {
   }
 }
 
+function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function answer(res: http.ServerResponse, errcode: number, errmsg: string): void {
+  const body = JSON.stringify({ errcode, errmsg });
+  res.writeHead(200, { 'Content-Type': 'application/json;charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function json(res: http.ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'Content-Type': 'application/json' });
+  res.end(body);
+}
+
+/** What DingTalk checks before it looks at a body: the token, the signature and its 1-hour window, the rate. */
+class SendGate {
+  private readonly robots: Map<string, StandInRobot>;
+  private readonly sendTimes = new Map<string, number[]>();
+  private readonly throttledUntil = new Map<string, number>();
+
+  constructor(
+    robots: StandInRobot[],
+    private readonly now: () => number,
+    private readonly rate: { max: number; windowMs: number; throttleMs: number },
+  ) {
+    this.robots = new Map(robots.map((r) => [r.accessToken, r]));
+  }
+
+  robot(token: string): StandInRobot | undefined {
+    return this.robots.get(token);
+  }
+
+  /** The verdict on one /robot/send request, before its body is looked at (token, signature, rate). */
+  check(token: string | null, query: URLSearchParams): readonly [number, string] | undefined {
+    if (!token) return ERR.tokenMissing;
+    const robot = this.robots.get(token);
+    if (!robot) return ERR.tokenUnknown;
+    if (robot.secret) {
+      const timestamp = query.get('timestamp');
+      const sign = query.get('sign');
+      if (!timestamp || !sign || !/^\d+$/.test(timestamp)) return ERR.signNotMatch;
+      if (Math.abs(this.now() - Number(timestamp)) > HOUR) return ERR.invalidTimestamp;
+      // URLSearchParams decoded the sign once; a sign that was encoded twice still has %2B etc. and fails here.
+      if (!sameString(expectedSign(robot.secret, timestamp), sign)) return ERR.signNotMatch;
+    }
+    const t = this.now();
+    if ((this.throttledUntil.get(token) ?? 0) > t) return ERR.tooFast;
+    const recent = (this.sendTimes.get(token) ?? []).filter((at) => at > t - this.rate.windowMs);
+    if (recent.length >= this.rate.max) {
+      this.throttledUntil.set(token, t + this.rate.throttleMs);
+      this.sendTimes.set(token, recent);
+      return ERR.tooFast;
+    }
+    recent.push(t);
+    this.sendTimes.set(token, recent);
+    return undefined;
+  }
+
+  reset(): void {
+    this.sendTimes.clear();
+    this.throttledUntil.clear();
+  }
+}
+
 export async function startDingTalkStandIn(options: StandInOptions): Promise<StandIn> {
   const now = options.now ?? Date.now;
-  const rate = options.rateLimit ?? { max: 20, windowMs: 60_000, throttleMs: 600_000 };
+  const gate = new SendGate(options.robots, now, options.rateLimit ?? { max: 20, windowMs: 60_000, throttleMs: 600_000 });
   const maxBodyBytes = options.maxBodyBytes ?? 20_000;
-  const robots = new Map(options.robots.map((r) => [r.accessToken, r]));
   noteSecrets(...options.robots.flatMap((r) => [r.accessToken, r.secret]));
-  const sendTimes = new Map<string, number[]>();
-  const throttledUntil = new Map<string, number>();
   const faults: Fault[] = [];
   const sessions = new Map<string, number>();
   const sockets = new Set<Socket>();
@@ -166,53 +237,6 @@ export async function startDingTalkStandIn(options: StandInOptions): Promise<Sta
     sessionReplies: [] as Recorded[],
   };
   const notify = () => waiters.forEach((w) => w());
-
-  function readBody(req: http.IncomingMessage): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => resolve(Buffer.concat(chunks)));
-      req.on('error', reject);
-    });
-  }
-
-  function answer(res: http.ServerResponse, errcode: number, errmsg: string): void {
-    const body = JSON.stringify({ errcode, errmsg });
-    res.writeHead(200, { 'Content-Type': 'application/json;charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
-    res.end(body);
-  }
-
-  function json(res: http.ServerResponse, status: number, value: unknown): void {
-    const body = JSON.stringify(value);
-    res.writeHead(status, { 'Content-Type': 'application/json' });
-    res.end(body);
-  }
-
-  /** The verdict on one /robot/send request, before its body is looked at (token, signature, rate). */
-  function checkCredentials(token: string | null, query: URLSearchParams): readonly [number, string] | undefined {
-    if (!token) return ERR.tokenMissing;
-    const robot = robots.get(token);
-    if (!robot) return ERR.tokenUnknown;
-    if (robot.secret) {
-      const timestamp = query.get('timestamp');
-      const sign = query.get('sign');
-      if (!timestamp || !sign || !/^\d+$/.test(timestamp)) return ERR.signNotMatch;
-      if (Math.abs(now() - Number(timestamp)) > HOUR) return ERR.invalidTimestamp;
-      // URLSearchParams decoded the sign once; a sign that was encoded twice still has %2B etc. and fails here.
-      if (!sameString(expectedSign(robot.secret, timestamp), sign)) return ERR.signNotMatch;
-    }
-    const t = now();
-    if ((throttledUntil.get(token) ?? 0) > t) return ERR.tooFast;
-    const recent = (sendTimes.get(token) ?? []).filter((at) => at > t - rate.windowMs);
-    if (recent.length >= rate.max) {
-      throttledUntil.set(token, t + rate.throttleMs);
-      sendTimes.set(token, recent);
-      return ERR.tooFast;
-    }
-    recent.push(t);
-    sendTimes.set(token, recent);
-    return undefined;
-  }
 
   async function robotSend(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
     const fault = faults.shift();
@@ -249,7 +273,7 @@ export async function startDingTalkStandIn(options: StandInOptions): Promise<Sta
       record(verdict[0], verdict[1], body);
       answer(res, verdict[0], verdict[1]);
     };
-    const credentials = checkCredentials(token, url.searchParams);
+    const credentials = gate.check(token, url.searchParams);
     if (credentials) return refuse(credentials);
     if (raw.length > maxBodyBytes) return refuse(ERR.tooLong);
     let body: unknown;
@@ -260,7 +284,7 @@ export async function startDingTalkStandIn(options: StandInOptions): Promise<Sta
     }
     const shape = shapeProblem(body);
     if (shape) return refuse(shape, body);
-    const keywords = robots.get(token!)!.keywords ?? [];
+    const keywords = gate.robot(token!)!.keywords ?? [];
     if (keywords.length > 0 && !keywords.some((k) => contentOf(body).includes(k))) return refuse(ERR.keywords, body);
     record(0, 'ok', body);
     answer(res, 0, 'ok');
@@ -386,8 +410,7 @@ export async function startDingTalkStandIn(options: StandInOptions): Promise<Sta
       state.accepted = [];
       state.requests = [];
       state.sessionReplies = [];
-      sendTimes.clear();
-      throttledUntil.clear();
+      gate.reset();
       faults.length = 0;
     },
     close: () => new Promise<void>((resolve) => {

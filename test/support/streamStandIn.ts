@@ -104,6 +104,68 @@ function appIdFor(clientId: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
+function json(res: http.ServerResponse, status: number, body: object): void {
+  res.writeHead(status, { 'Content-Type': 'application/json;charset=utf-8' });
+  res.end(JSON.stringify(body));
+}
+
+/** JSON when asked for (Accept: application/json); XML otherwise, as the SDK's comment says the real gateway does. */
+function replyOpen(res: http.ServerResponse, accept: string | undefined, status: number, body: Record<string, string>): void {
+  if (!/application\/json/i.test(accept ?? '')) {
+    res.writeHead(status, { 'Content-Type': 'application/xml;charset=utf-8' });
+    res.end(`<?xml version="1.0" encoding="UTF-8"?><root>${Object.entries(body).map(([k, v]) => `<${k}>${v}</${k}>`).join('')}</root>`);
+    return;
+  }
+  json(res, status, body);
+}
+
+/** The gateway's answer to one `connections/open` body: refused (and why), or a fresh ticket from `issue`. */
+function decideOpen(
+  raw: Buffer, record: OpenRequest, apps: StreamStandInOptions['apps'], issue: (clientId: string) => { endpoint: string; ticket: string },
+): { status: number; body: Record<string, string> } {
+  let body: unknown;
+  try {
+    body = JSON.parse(raw.toString('utf8'));
+  } catch {
+    return { status: 400, body: { code: 'InvalidParameter', message: 'the body is not JSON' } };
+  }
+  if (typeof body !== 'object' || body === null) {
+    return { status: 400, body: { code: 'InvalidParameter', message: 'the body is not a JSON object' } };
+  }
+  const b = body as Record<string, unknown>;
+  Object.assign(record, { clientId: b.clientId, subscriptions: b.subscriptions, ua: b.ua, localIp: b.localIp });
+  const app = apps.find((a) => a.clientId === b.clientId);
+  record.secretMatched = !!app && app.clientSecret === b.clientSecret;
+  if (!record.secretMatched || !app) {
+    return { status: 401, body: { code: 'InvalidAuthentication', message: '应用鉴权失败 (the clientId or clientSecret is wrong)' } };
+  }
+  const subs = b.subscriptions;
+  if (!Array.isArray(subs) || subs.length === 0 || !subs.every((s) => typeof s?.type === 'string' && typeof s?.topic === 'string')) {
+    return { status: 400, body: { code: 'InvalidParameter', message: 'subscriptions is required: [{type, topic}]' } };
+  }
+  const issued = issue(app.clientId);
+  record.ticket = issued.ticket;
+  return { status: 200, body: issued };
+}
+
+/** Resolves once `check()` holds, looking again on every 'change' event; rejects after `timeoutMs`. */
+function waitForChange(changes: EventEmitter, check: () => boolean, what: string, timeoutMs: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (check()) return resolve();
+    const onChange = () => {
+      if (!check()) return;
+      clearTimeout(timer);
+      changes.off('change', onChange);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      changes.off('change', onChange);
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+    }, timeoutMs);
+    changes.on('change', onChange);
+  });
+}
+
 export async function startStreamStandIn(options: StreamStandInOptions): Promise<StreamStandIn> {
   const ticketTtlMs = options.ticketTtlMs ?? 90_000;
   const ackTimeoutMs = options.ackTimeoutMs ?? 5_000;
@@ -127,11 +189,6 @@ export async function startStreamStandIn(options: StreamStandInOptions): Promise
 
   const wss = new WebSocketServer({ noServer: true, autoPong: options.autoPong ?? true });
 
-  const json = (res: http.ServerResponse, status: number, body: object) => {
-    res.writeHead(status, { 'Content-Type': 'application/json;charset=utf-8' });
-    res.end(JSON.stringify(body));
-  };
-
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://stand-in');
     if (req.method !== 'POST' || url.pathname !== OPEN_PATH) {
@@ -141,53 +198,19 @@ export async function startStreamStandIn(options: StreamStandInOptions): Promise
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const accept = req.headers.accept;
-      const record: OpenRequest = { status: 0, secretMatched: false, accept };
+      const record: OpenRequest = { status: 0, secretMatched: false, accept: req.headers.accept };
       openRequests.push(record);
       const forced = forcedOpens.shift();
-      const reply = (status: number, body: Record<string, string>) => {
-        record.status = status;
-        if (!/application\/json/i.test(accept ?? '')) {
-          // What the SDK's comment says the real gateway does without Accept: application/json.
-          res.writeHead(status, { 'Content-Type': 'application/xml;charset=utf-8' });
-          res.end(`<?xml version="1.0" encoding="UTF-8"?><root>${Object.entries(body).map(([k, v]) => `<${k}>${v}</${k}>`).join('')}</root>`);
-          return;
-        }
-        json(res, status, body);
-      };
-      if (forced) {
-        reply(forced.status, { code: forced.code, message: forced.message ?? forced.code });
-        return;
-      }
-      let body: unknown;
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      } catch {
-        reply(400, { code: 'InvalidParameter', message: 'the body is not JSON' });
-        return;
-      }
-      if (typeof body !== 'object' || body === null) {
-        reply(400, { code: 'InvalidParameter', message: 'the body is not a JSON object' });
-        return;
-      }
-      const b = body as Record<string, unknown>;
-      Object.assign(record, { clientId: b.clientId, subscriptions: b.subscriptions, ua: b.ua, localIp: b.localIp });
-      const app = options.apps.find((a) => a.clientId === b.clientId);
-      record.secretMatched = !!app && app.clientSecret === b.clientSecret;
-      if (!record.secretMatched || !app) {
-        reply(401, { code: 'InvalidAuthentication', message: '应用鉴权失败 (the clientId or clientSecret is wrong)' });
-        return;
-      }
-      const subs = b.subscriptions;
-      if (!Array.isArray(subs) || subs.length === 0 || !subs.every((s) => typeof s?.type === 'string' && typeof s?.topic === 'string')) {
-        reply(400, { code: 'InvalidParameter', message: 'subscriptions is required: [{type, topic}]' });
-        return;
-      }
-      const ticket = randomUUID();
-      tickets.push({ ticket, clientId: app.clientId, expiresAt: Date.now() + ticketTtlMs, used: false });
-      record.ticket = ticket;
-      const { port } = server.address() as AddressInfo;
-      reply(200, { endpoint: options.endpoint ?? `ws://127.0.0.1:${port}${CONNECT_PATH}`, ticket });
+      const answer = forced
+        ? { status: forced.status, body: { code: forced.code, message: forced.message ?? forced.code } }
+        : decideOpen(Buffer.concat(chunks), record, options.apps, (clientId) => {
+          const ticket = randomUUID();
+          tickets.push({ ticket, clientId, expiresAt: Date.now() + ticketTtlMs, used: false });
+          const { port } = server.address() as AddressInfo;
+          return { endpoint: options.endpoint ?? `ws://127.0.0.1:${port}${CONNECT_PATH}`, ticket };
+        });
+      record.status = answer.status;
+      replyOpen(res, record.accept, answer.status, answer.body);
     });
   });
 
@@ -275,21 +298,7 @@ export async function startStreamStandIn(options: StreamStandInOptions): Promise
 
   const nextMessageId = () => `${(++counter).toString(16)}_${process.pid.toString(16)}_${randomUUID().slice(0, 8)}`;
 
-  const waitUntil = (check: () => boolean, what: string, timeoutMs: number) =>
-    new Promise<void>((resolve, reject) => {
-      if (check()) return resolve();
-      const onChange = () => {
-        if (!check()) return;
-        clearTimeout(timer);
-        changes.off('change', onChange);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        changes.off('change', onChange);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
-      }, timeoutMs);
-      changes.on('change', onChange);
-    });
+  const waitUntil = (check: () => boolean, what: string, timeoutMs: number) => waitForChange(changes, check, what, timeoutMs);
 
   return {
     gatewayUrl: `http://127.0.0.1:${port}${OPEN_PATH}`,

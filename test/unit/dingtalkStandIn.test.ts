@@ -21,7 +21,9 @@ async function post(standIn: StandIn, token: string, body: unknown, opts: { time
   return { status: response.status, ...(await response.json()) as { errcode: number; errmsg: string } };
 }
 
-async function withStandIn(t: { after(fn: () => Promise<void>): void }, clock = { now: T0 }, rateLimit?: { max: number; windowMs: number; throttleMs: number }) {
+async function withStandIn(
+  t: { after(fn: () => Promise<void>): void }, clock = { now: T0 }, rateLimit?: { max: number; windowMs: number; throttleMs: number },
+) {
   const standIn = await startDingTalkStandIn({ robots: [SIGNED, KEYWORD], now: () => clock.now, rateLimit });
   t.after(() => standIn.close());
   return standIn;

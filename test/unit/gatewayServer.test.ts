@@ -75,7 +75,9 @@ async function start(t: TestContext, overrides: Partial<GatewayServerOptions> = 
   return h;
 }
 
-async function post(url: string, body: string, headers: Record<string, string>): Promise<{ status: number; text: string; headers: Headers }> {
+async function post(
+  url: string, body: string, headers: Record<string, string>,
+): Promise<{ status: number; text: string; headers: Headers }> {
   const res = await fetch(url, { method: 'POST', body, headers });
   return { status: res.status, text: await res.text(), headers: res.headers };
 }

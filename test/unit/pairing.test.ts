@@ -51,9 +51,9 @@ test('at most 3 pending requests per robot; other robots are independent', () =>
   assert.equal(new Set(codes).size, 3);
   assert.deepEqual(book.request('r', 'u4', 'u4', T0), { refused: 'tooManyPending' });
   assert.equal(code(book.request('r', 'u2', 'u2', T0)), codes[1], 'a pending sender still gets the code back');
-  assert.equal(book.request('other', 'u4', 'u4', T0).hasOwnProperty('code'), true);
+  assert.equal(Object.hasOwn(book.request('other', 'u4', 'u4', T0), 'code'), true);
   book.deny('r', codes[0]);
-  assert.equal(book.request('r', 'u4', 'u4', T0).hasOwnProperty('code'), true, 'a slot frees up after deny');
+  assert.equal(Object.hasOwn(book.request('r', 'u4', 'u4', T0), 'code'), true, 'a slot frees up after deny');
 });
 
 test('codes expire after one hour; expired ones are pruned before counting', () => {

@@ -7,7 +7,10 @@ import { EventEmitter, once } from 'node:events';
 import * as path from 'node:path';
 import WebSocket from 'ws';
 import type { InboundMessage } from '../../src/core/gateway/callback';
-import { StreamClient, StreamError, StreamOptions, StreamState, TOPIC_ROBOT } from '../../src/core/stream';
+import { StreamClient } from '../../src/core/inbound/stream/client';
+import { StreamError } from '../../src/core/inbound/stream/errors';
+import type { StreamOptions, StreamState } from '../../src/core/inbound/stream/options';
+import { TOPIC_ROBOT } from '../../src/core/inbound/stream/ticket';
 import { startStreamStandIn, StreamStandIn, StreamStandInOptions } from '../support/streamStandIn';
 
 const APP = { clientId: 'dingstreamtest0001', clientSecret: 'Zq8-StreamSecret_kLmN0pQrStUvWxYz0123456789abcdefGHIJ' };
@@ -65,7 +68,9 @@ function waitEvent<T>(emitter: EventEmitter, event: string, match: (value: T) =>
   });
 }
 
-async function setup(t: TestContext, standInOptions: Partial<StreamStandInOptions> = {}, clientOptions: Partial<StreamOptions> = {}): Promise<Harness> {
+async function setup(
+  t: TestContext, standInOptions: Partial<StreamStandInOptions> = {}, clientOptions: Partial<StreamOptions> = {},
+): Promise<Harness> {
   const standIn = await startStreamStandIn({ apps: [APP], ...standInOptions });
   const events = new EventEmitter();
   const messages: InboundMessage[] = [];

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { once } from 'node:events';
 
 const FAKE_BIN = path.resolve(__dirname, '../../../test/support/fake-bin');
-const TUNNELS = path.resolve(__dirname, '../../src/core/tunnels.js');
+const TUNNELS = path.resolve(__dirname, '../../src/core/inbound/tunnels/index.js');
 
 /** Running, not a zombie waiting to be reaped (a killed process's child may be reparented to a PID 1 that never reaps). */
 function running(pid: number): boolean {

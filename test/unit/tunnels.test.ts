@@ -7,7 +7,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { once } from 'node:events';
-import { FunnelTunnel, openTunnel, redact, removeLeftoverFunnel, Tunnel, TunnelError, TunnelOptions } from '../../src/core/tunnels';
+import { FunnelTunnel, openTunnel, redact, removeLeftoverFunnel, Tunnel, TunnelError, TunnelOptions } from '../../src/core/inbound/tunnels';
 
 // Compiled tests run from out/test/unit; the fake CLIs stay in the source tree.
 const FAKE_BIN = path.resolve(__dirname, '../../../test/support/fake-bin');

@@ -68,7 +68,6 @@ const fail = (message: string, ...args: (string | number)[]): { ok: false; error
 
 // Controls other than tab and newline, and bidirectional overrides: they would make the confirmation read
 // differently from what the group receives.
-// eslint-disable-next-line no-control-regex
 const INVISIBLE_CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 const MOBILE = /^1\d{10}$/;
 const USER_ID = /^[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?$/;
@@ -167,7 +166,6 @@ function hiddenCharacter(text: string): string | undefined {
 
 /** Text from a caller quoted back in an error: one line, no controls, shortened. */
 function oneLine(text: string, max: number): string {
-  // eslint-disable-next-line no-control-regex
   const clean = text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g, ' ').trim();
   return clean.length > max ? `${clean.slice(0, max)}…` : clean;
 }

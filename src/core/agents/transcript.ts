@@ -27,7 +27,6 @@ export function selectEntries<E extends ReceivedEntry>(entries: readonly E[], fi
 }
 
 // Controls (but tab and newline) and bidirectional overrides are removed from message text.
-// eslint-disable-next-line no-control-regex
 const HIDDEN = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 // Session webhooks and robot webhooks pasted into a chat are not passed on either.
 const WEBHOOK_URL = /https?:\/\/[^\s]*\/robot\/(?:send|sendBySession)\?[^\s]*/gi;

@@ -10,6 +10,7 @@ import {
   addMessage, clearHistory, emptySnapshot, HistorySnapshot, markRead, mergeSnapshots, MESSAGES_PER_CONVERSATION, normalize, parseSnapshot,
   ReceivedMessage,
 } from './conversations';
+import { errorMessage } from '../text/errorMessage';
 
 export type HistoryProblem =
   | { kind: 'load' | 'save'; detail: string }
@@ -27,7 +28,7 @@ export interface HistoryOptions {
 
 function errorDetail(error: unknown): string {
   const code = (error as NodeJS.ErrnoException)?.code;
-  return code ?? (error instanceof Error ? error.message : String(error));
+  return code ?? errorMessage(error);
 }
 
 export class ConversationHistory {

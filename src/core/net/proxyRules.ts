@@ -1,6 +1,7 @@
 // VS Code's proxy decision for one URL, as @vscode/proxy-agent's resolver makes it (`useProxySettings`), in
 // VS Code's order: loopback is always direct; `http.noProxy` if it names anything, else NO_PROXY; then
 // `http.proxy`; then HTTPS_PROXY / HTTP_PROXY; only then the system or PAC proxy, which only VS Code knows.
+import { isLoopbackHost } from '../text/loopback';
 
 export interface ProxySettings {
   /** `http.proxy`. */
@@ -10,8 +11,6 @@ export interface ProxySettings {
   /** The environment (HTTPS_PROXY, HTTP_PROXY, NO_PROXY in upper or lower case, as VS Code reads them). */
   env: NodeJS.ProcessEnv;
 }
-
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]', '::ffff:127.0.0.1']);
 
 /** VS Code's no-proxy matching: `*` bypasses all; `name[:port]` matches the name and its subdomains. */
 function bypasses(entries: readonly string[], hostname: string, port: string): boolean {
@@ -39,7 +38,7 @@ function proxyUrl(value: string | undefined): string | undefined {
  */
 export function decideFromSettings(url: URL, settings: ProxySettings): { proxy?: string } | undefined {
   const hostname = url.hostname;
-  if (LOOPBACK.has(hostname)) return {};
+  if (isLoopbackHost(hostname)) return {};
   const port = url.port || (url.protocol === 'https:' || url.protocol === 'wss:' ? '443' : '80');
   const noProxy = settings.noProxy ?? [];
   const env = settings.env;

@@ -3,6 +3,7 @@
 // answer means: refused credentials ('auth', not retried at start), throttling ('rateLimited', retried),
 // an outage or no answer ('network'), anything malformed ('protocol'). Nothing here ever quotes the secret.
 import { networkInterfaces } from 'node:os';
+import { isLoopbackHost } from '../../text/loopback';
 import { StreamError } from './errors';
 
 export const TOPIC_ROBOT = '/v1.0/im/bot/messages/get';
@@ -48,13 +49,6 @@ function localIp(): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
-/** Plain http: / ws: only to this computer (a local stand-in); anything else must be encrypted. */
-export function isLoopback(url: URL): boolean {
-  return LOOPBACK_HOSTS.has(url.hostname);
 }
 
 /** DingTalk's throttling answers: 429, or a 403 whose code names a QPS / rate limit (Forbidden.AccessDenied.QpsLimitForApi). */
@@ -128,7 +122,7 @@ export async function requestTicket(request: TicketRequest): Promise<{ endpoint:
     throw new StreamError('DingTalk\'s Stream gateway answered with an endpoint that is not a URL', 'protocol', status);
   }
   const secureGateway = new URL(request.gatewayUrl).protocol === 'https:';
-  if (!(endpoint.protocol === 'wss:' || (endpoint.protocol === 'ws:' && !secureGateway && isLoopback(endpoint)))) {
+  if (!(endpoint.protocol === 'wss:' || (endpoint.protocol === 'ws:' && !secureGateway && isLoopbackHost(endpoint.hostname)))) {
     const expected = secureGateway ? 'wss:' : 'ws(s):';
     throw new StreamError(`DingTalk's Stream gateway answered with an endpoint that is not ${expected} (${endpoint.protocol})`, 'protocol', status);
   }
