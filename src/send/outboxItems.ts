@@ -35,6 +35,20 @@ export function jobStatus(job: OutboxJob): JobStatus {
   return job.lastProblem ? 'retrying' : 'waiting';
 }
 
+/** Failed, uncertain and retrying jobs open to show DingTalk's answer and the advice. */
+export function needsUser(job: OutboxJob): boolean {
+  const status = jobStatus(job);
+  return status === 'failed' || status === 'uncertain' || status === 'retrying';
+}
+
+/**
+ * A job's row id. It changes when the row gains or loses its answer and advice: the tree keeps a known id's
+ * collapsible state, so a waiting row that failed would stay closed.
+ */
+export function jobNode(job: OutboxJob): Extract<OutboxNode, { kind: 'job' }> {
+  return { kind: 'job', id: `job:${needsUser(job) ? 'open' : 'flat'}:${job.id}`, jobId: job.id };
+}
+
 const STATUS_ORDER: Record<JobStatus, number> = { failed: 0, uncertain: 1, retrying: 2, sending: 3, waiting: 4 };
 
 /** A robot's jobs, the ones that need the user first; waiting ones in the order they go. */
@@ -88,7 +102,11 @@ export function robotItem(node: Extract<OutboxNode, { kind: 'robot' }>, snapshot
   const item = new vscode.TreeItem(name, vscode.TreeItemCollapsibleState.Expanded);
   item.id = node.id;
   item.iconPath = new vscode.ThemeIcon('hubot');
-  const summary = vscode.l10n.t('{0} waiting, {1} may have been delivered, {2} failed', waiting, uncertain, failed);
+  const summary = [
+    waiting > 0 ? vscode.l10n.t('{0} waiting', waiting) : '',
+    uncertain > 0 ? vscode.l10n.t('{0} may have been delivered', uncertain) : '',
+    failed > 0 ? vscode.l10n.t('{0} failed', failed) : '',
+  ].filter(Boolean).join(', ');
   item.description = summary;
   item.tooltip = vscode.l10n.t('Robot "{0}": {1}', name, summary);
   item.accessibilityInformation = { label: vscode.l10n.t('Robot {0}: {1}', name, summary), role: 'treeitem' };
@@ -99,8 +117,7 @@ export function robotItem(node: Extract<OutboxNode, { kind: 'robot' }>, snapshot
 export function jobItem(node: Extract<OutboxNode, { kind: 'job' }>, job: OutboxJob, snapshot: OutboxSnapshot): vscode.TreeItem {
   const status = jobStatus(job);
   const label = jobLabel(job);
-  const needsUser = status === 'failed' || status === 'uncertain' || status === 'retrying';
-  const item = new vscode.TreeItem(label, needsUser ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+  const item = new vscode.TreeItem(label, needsUser(job) ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
   item.id = node.id;
   const progress = job.parts.length > 1 ? vscode.l10n.t('{0} of {1} parts sent', job.sentParts, job.parts.length) : '';
   const state = statusText(job, snapshot);

@@ -8,7 +8,7 @@ import { OutboxStore } from '../core/send/outbox/store';
 import type { Log } from '../log';
 import type { SendService } from '../sendService';
 import {
-  adviceItem, answerItem, jobItem, jobLabel, jobsOf, OutboxNode, OutboxSnapshot, previewText, problemChildren, robotItem, robotsOf,
+  adviceItem, answerItem, jobItem, jobLabel, jobNode, jobsOf, OutboxNode, OutboxSnapshot, previewText, problemChildren, robotItem, robotsOf,
   sentGroupItem, sentItem,
 } from './outboxItems';
 
@@ -90,7 +90,7 @@ export class OutboxView implements vscode.TreeDataProvider<OutboxNode>, vscode.D
       return snapshot.sent.length > 0 ? [...robots, { kind: 'sentGroup', id: 'sent' }] : robots;
     }
     switch (element.kind) {
-      case 'robot': return jobsOf(snapshot, element.robotId).map((job) => ({ kind: 'job', id: `job:${job.id}`, jobId: job.id }));
+      case 'robot': return jobsOf(snapshot, element.robotId).map(jobNode);
       case 'job': {
         const job = this.job(element.jobId);
         return job ? problemChildren(job) : [];
@@ -109,7 +109,10 @@ export class OutboxView implements vscode.TreeDataProvider<OutboxNode>, vscode.D
         const robotId = this.job(element.jobId)?.robotId;
         return robotId ? { kind: 'robot', id: `robot:${robotId}`, robotId } : undefined;
       }
-      default: return { kind: 'job', id: `job:${element.jobId}`, jobId: element.jobId };
+      default: {
+        const job = this.job(element.jobId);
+        return job ? jobNode(job) : undefined;
+      }
     }
   }
 
