@@ -184,6 +184,8 @@ describe('outbox view', () => {
       // Another window: its own extension host, sharing the server's global storage (and so the outbox).
       const context = await session.browser.newContext({ viewport: { width: 1400, height: 900 } });
       const page = await context.newPage();
+      // A second extension host starting on a busy machine: its first load may take longer than Playwright's 30 s.
+      page.setDefaultNavigationTimeout(120_000);
       const second = new Workbench(page, session.server);
       try {
         await second.open();
