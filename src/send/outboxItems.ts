@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import type { DingTalkProblem } from '../core/errors';
 import type { OutboxJob, SentRecord } from '../core/send/outbox/state';
+import { JobStatus, jobsInViewOrder, jobStatus, needsUser } from '../core/send/outbox/status';
 import { plainText } from '../core/text/untrusted';
 import { shortTime } from '../inbound/conversationsView';
 import { problemText } from '../sendService';
@@ -26,21 +27,6 @@ export interface OutboxSnapshot {
   robotName(robotId: string): string;
 }
 
-/** failed → needs the user; uncertain → the user must check the group; waiting (backing off after a problem) → retrying. */
-export type JobStatus = 'failed' | 'uncertain' | 'retrying' | 'sending' | 'waiting';
-
-export function jobStatus(job: OutboxJob): JobStatus {
-  if (job.state !== 'waiting') return job.state;
-  if (job.inFlight) return 'sending';
-  return job.lastProblem ? 'retrying' : 'waiting';
-}
-
-/** Failed, uncertain and retrying jobs open to show DingTalk's answer and the advice. */
-export function needsUser(job: OutboxJob): boolean {
-  const status = jobStatus(job);
-  return status === 'failed' || status === 'uncertain' || status === 'retrying';
-}
-
 /**
  * A job's row id. It changes when the row gains or loses its answer and advice: the tree keeps a known id's
  * collapsible state, so a waiting row that failed would stay closed.
@@ -49,19 +35,9 @@ export function jobNode(job: OutboxJob): Extract<OutboxNode, { kind: 'job' }> {
   return { kind: 'job', id: `job:${needsUser(job) ? 'open' : 'flat'}:${job.id}`, jobId: job.id };
 }
 
-const STATUS_ORDER: Record<JobStatus, number> = { failed: 0, uncertain: 1, retrying: 2, sending: 3, waiting: 4 };
-
-/** A robot's jobs, the ones that need the user first; waiting ones in the order they go. */
+/** A robot's jobs, the ones that need the user first. */
 export function jobsOf(snapshot: OutboxSnapshot, robotId: string): OutboxJob[] {
-  return snapshot.jobs.map((job, index) => ({ job, index }))
-    .filter(({ job }) => job.robotId === robotId)
-    .sort((a, b) => STATUS_ORDER[jobStatus(a.job)] - STATUS_ORDER[jobStatus(b.job)] || a.index - b.index)
-    .map(({ job }) => job);
-}
-
-/** The robots with jobs, in the order their first job was queued. */
-export function robotsOf(snapshot: OutboxSnapshot): string[] {
-  return [...new Set(snapshot.jobs.map((j) => j.robotId))];
+  return jobsInViewOrder(snapshot.jobs, robotId);
 }
 
 const clockTime = (at: number) => new Date(at).toLocaleTimeString(vscode.env.language, { hour12: false });

@@ -3,12 +3,13 @@
 // window, so a job retried or discarded anywhere changes here too (SendService fires onDidChange).
 import * as vscode from 'vscode';
 import { goTimes } from '../core/send/outbox/schedule';
+import { robotsWithJobs } from '../core/send/outbox/status';
 import type { OutboxJob } from '../core/send/outbox/state';
 import { OutboxStore } from '../core/send/outbox/store';
 import type { Log } from '../log';
 import type { SendService } from '../sendService';
 import {
-  adviceItem, answerItem, jobItem, jobLabel, jobNode, jobsOf, OutboxNode, OutboxSnapshot, previewText, problemChildren, robotItem, robotsOf,
+  adviceItem, answerItem, jobItem, jobLabel, jobNode, jobsOf, OutboxNode, OutboxSnapshot, previewText, problemChildren, robotItem,
   sentGroupItem, sentItem,
 } from './outboxItems';
 
@@ -86,7 +87,7 @@ export class OutboxView implements vscode.TreeDataProvider<OutboxNode>, vscode.D
   getChildren(element?: OutboxNode): OutboxNode[] {
     const snapshot = this.snapshot;
     if (!element) {
-      const robots = robotsOf(snapshot).map((robotId): OutboxNode => ({ kind: 'robot', id: `robot:${robotId}`, robotId }));
+      const robots = robotsWithJobs(snapshot.jobs).map((robotId): OutboxNode => ({ kind: 'robot', id: `robot:${robotId}`, robotId }));
       return snapshot.sent.length > 0 ? [...robots, { kind: 'sentGroup', id: 'sent' }] : robots;
     }
     switch (element.kind) {
