@@ -179,6 +179,21 @@ describe('outbox view', () => {
     });
   });
 
+  test('a label with markup is shown as text: no link, no icon', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      // Busy is still throttled: the message waits in the outbox. (Its label is the first 40 characters typed.)
+      await sendTo('Busy', '$(alert) [Approve](command:quit.now)');
+      const job = row(wb, 'Message ', 'to Busy: can go at ');
+      await waitUntil(async () => (await outboxPane(wb).locator('.monaco-list-row[aria-label*="Approve"]').count()) === 1, 15_000, 'the row');
+      const hostile = outboxPane(wb).locator('.monaco-list-row[aria-label*="Approve"]').first();
+      assert.equal(await hostile.locator('a[href], .codicon-alert').count(), 0, 'no link or icon from the label');
+      const shown = squash(await hostile.locator('.label-name').innerText()).replace(/[\u200b-\u200f\u2060]/g, '');
+      assert.ok(shown.includes('$(alert)[Approve](command:quit.now)'), shown);
+      await inlineAction(hostile, 'Discard', () => gone(outboxPane(wb).locator('.monaco-list-row[aria-label*="Approve"]').first()));
+      await job.waitFor(); // the others stay
+    });
+  });
+
   test('a Discard in one window removes the job in the other', async (t) => {
     await withScreenshotOnFailure(wb, t.name, async () => {
       // Another window: its own extension host, sharing the server's global storage (and so the outbox).
