@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { goTimes } from '../core/send/outbox/schedule';
 import { robotsWithJobs } from '../core/send/outbox/status';
 import type { OutboxJob } from '../core/send/outbox/state';
-import { OutboxStore } from '../core/send/outbox/store';
+import type { OutboxStore } from '../core/send/outbox/store';
 import type { Log } from '../log';
 import type { SendService } from '../sendService';
 import {
@@ -30,15 +30,15 @@ export class OutboxView implements vscode.TreeDataProvider<OutboxNode>, vscode.D
   private readonly changed = new vscode.EventEmitter<OutboxNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   readonly treeView: vscode.TreeView<OutboxNode>;
-  private readonly store: OutboxStore;
+  private store?: OutboxStore;
   private readonly subscriptions: vscode.Disposable[] = [];
   private snapshot: OutboxSnapshot;
   private refreshTimer?: NodeJS.Timeout;
   private wakeTimer?: NodeJS.Timeout;
   private refreshing = Promise.resolve();
+  private disposed = false;
 
   constructor(private readonly sending: SendService, private readonly robotName: (robotId: string) => string, private readonly log: Log) {
-    this.store = new OutboxStore(sending.outboxDir);
     this.snapshot = { jobs: [], sent: [], goTimes: new Map(), now: Date.now(), robotName };
     this.treeView = vscode.window.createTreeView(OUTBOX_VIEW_ID, { treeDataProvider: this, showCollapseAll: true });
     this.subscriptions.push(this.treeView, this.changed, sending.onDidChange(() => this.refreshSoon()));
@@ -47,7 +47,7 @@ export class OutboxView implements vscode.TreeDataProvider<OutboxNode>, vscode.D
 
   /** Many changes come in a burst (a send in flight, then settled): the view follows once they settle. */
   private refreshSoon(): void {
-    if (this.refreshTimer) return;
+    if (this.refreshTimer || this.disposed) return;
     this.refreshTimer = setTimeout(() => {
       this.refreshTimer = undefined;
       this.refreshing = this.refreshing.then(() => this.refresh());
@@ -59,10 +59,13 @@ export class OutboxView implements vscode.TreeDataProvider<OutboxNode>, vscode.D
     let times = new Map<string, number>();
     try {
       // The rate windows are in the shared file only (the service reports jobs and totals).
+      // The store (and its lock library) loads with the first refresh, not with the extension, as in SendService.
+      this.store ??= new (await import('../core/send/outbox/store')).OutboxStore(this.sending.outboxDir);
       times = goTimes(await this.store.read(), now);
     } catch (error) {
       this.log.error(`outbox view: ${error instanceof Error ? error.message : String(error)}`);
     }
+    if (this.disposed) return;
     this.snapshot = { jobs: this.sending.jobs(), sent: this.sending.sent(), goTimes: times, now, robotName: this.robotName };
     const attention = this.snapshot.jobs.filter((j) => j.state !== 'waiting').length;
     this.treeView.badge = attention > 0
@@ -142,6 +145,7 @@ export class OutboxView implements vscode.TreeDataProvider<OutboxNode>, vscode.D
   }
 
   dispose(): void {
+    this.disposed = true;
     clearTimeout(this.refreshTimer);
     clearTimeout(this.wakeTimer);
     this.subscriptions.forEach((d) => d.dispose());
