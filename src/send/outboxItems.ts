@@ -176,7 +176,8 @@ export function sentItem(node: Extract<OutboxNode, { kind: 'sent' }>, record: Se
 
 /** The read-only preview of a job: each part exactly as the request body DingTalk receives (JSON with comments). */
 export function previewText(job: OutboxJob, robotName: string): string {
-  const header = `// ${plainText(vscode.l10n.t('What DingTalk receives for "{0}" from robot "{1}": one request body per part.', job.label, robotName), 300)}`;
+  const intro = vscode.l10n.t('What DingTalk receives for "{0}" from robot "{1}": one request body per part.', job.label, robotName);
+  const header = `// ${plainText(intro, 300)}`;
   const parts = job.parts.map((part, i) => {
     const title = job.parts.length > 1 ? vscode.l10n.t('Part {0} of {1}', i + 1, job.parts.length) : vscode.l10n.t('The message');
     const done = i < job.sentParts ? ` — ${vscode.l10n.t('delivered, not posted again')}` : '';

@@ -68,9 +68,10 @@ export class OutboxView implements vscode.TreeDataProvider<OutboxNode>, vscode.D
     if (this.disposed) return;
     this.snapshot = { jobs: this.sending.jobs(), sent: this.sending.sent(), goTimes: times, now, robotName: this.robotName };
     const attention = this.snapshot.jobs.filter((j) => j.state !== 'waiting').length;
-    this.treeView.badge = attention > 0
-      ? { value: attention, tooltip: attention === 1 ? vscode.l10n.t('1 DingTalk message needs you') : vscode.l10n.t('{0} DingTalk messages need you', attention) }
-      : undefined;
+    const tooltip = attention === 1
+      ? vscode.l10n.t('1 DingTalk message needs you')
+      : vscode.l10n.t('{0} DingTalk messages need you', attention);
+    this.treeView.badge = attention > 0 ? { value: attention, tooltip } : undefined;
     this.changed.fire(undefined);
     this.wakeAtNextTime(now);
   }
@@ -171,7 +172,11 @@ class PreviewDocuments implements vscode.TextDocumentContentProvider {
 class OutboxActions {
   private readonly previews = new PreviewDocuments();
 
-  constructor(private readonly view: OutboxView, private readonly sending: SendService, private readonly robotName: (id: string) => string) {}
+  constructor(
+    private readonly view: OutboxView,
+    private readonly sending: SendService,
+    private readonly robotName: (id: string) => string,
+  ) {}
 
   register(): vscode.Disposable[] {
     return [
@@ -214,7 +219,9 @@ class OutboxActions {
 }
 
 /** The Outbox view and its commands. */
-export function registerOutboxView(sending: SendService, robotName: (robotId: string) => string | undefined, log: Log): vscode.Disposable[] {
+export function registerOutboxView(
+  sending: SendService, robotName: (robotId: string) => string | undefined, log: Log,
+): vscode.Disposable[] {
   const name = (robotId: string) => robotName(robotId) ?? vscode.l10n.t('a removed robot');
   const view = new OutboxView(sending, name, log);
   return [view, ...new OutboxActions(view, sending, name).register()];

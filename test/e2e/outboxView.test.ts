@@ -100,10 +100,11 @@ after(async () => {
 });
 
 describe('outbox view', () => {
-  test('a refused message shows DingTalk\'s answer and the advice; its preview is exactly the body; Send Again delivers it once', async (t) => {
+  test('a refused message shows DingTalk\'s answer and the advice; its preview is the body; Send Again delivers it once', async (t) => {
     await withScreenshotOnFailure(wb, t.name, async () => {
       const text = 'deploy finished on staging';
-      standIn.injectFault({ kind: 'errcode', errcode: 310000, errmsg: 'sign not match, more: [https://ding-doc.dingtalk.com/doc#/serverapi2/qf2nxq]' });
+      const errmsg = 'sign not match, more: [https://ding-doc.dingtalk.com/doc#/serverapi2/qf2nxq]';
+      standIn.injectFault({ kind: 'errcode', errcode: 310000, errmsg });
       await sendTo('Team', text);
       await wb.notification(/Not sent to Team/);
       const job = jobRow(wb, text, 'Team', 'not sent:');
@@ -118,7 +119,7 @@ describe('outbox view', () => {
       await wb.screenshot('outbox-failed');
 
       const editorText = wb.page.locator('.editor-instance .monaco-editor .view-lines').first();
-      await inlineAction(job, 'Show Preview', () => wb.page.locator('.tabs-container .tab', { hasText: `${text}.jsonc` }).waitFor({ timeout: 5_000 }).then(() => true, () => false));
+      await inlineAction(job, 'Show Preview', () => shows(wb.page.locator('.tabs-container .tab', { hasText: `${text}.jsonc` }).first()));
       await waitUntil(async () => squash(await editorText.innerText()).includes('"msgtype":'), 10_000, 'the preview text');
       const shown = squash(await editorText.innerText());
       assert.ok(shown.includes(squash(JSON.stringify({ msgtype: 'text', text: { content: text } }, null, 2))), shown);
@@ -136,7 +137,7 @@ describe('outbox view', () => {
     });
   });
 
-  test('a message the stand-in does not answer before the timeout shows as "may have been delivered"; Send Again asks, then delivers once', async (t) => {
+  test('no answer before the timeout: "may have been delivered"; Send Again asks, then delivers once', async (t) => {
     await withScreenshotOnFailure(wb, t.name, async () => {
       const text = 'release notes for v2';
       standIn.injectFault({ kind: 'hang' });
@@ -184,12 +185,12 @@ describe('outbox view', () => {
       // Busy is still throttled: the message waits in the outbox. (Its label is the first 40 characters typed.)
       await sendTo('Busy', '$(alert) [Approve](command:quit.now)');
       const job = row(wb, 'Message ', 'to Busy: can go at ');
-      await waitUntil(async () => (await outboxPane(wb).locator('.monaco-list-row[aria-label*="Approve"]').count()) === 1, 15_000, 'the row');
       const hostile = outboxPane(wb).locator('.monaco-list-row[aria-label*="Approve"]').first();
+      await hostile.waitFor();
       assert.equal(await hostile.locator('a[href], .codicon-alert').count(), 0, 'no link or icon from the label');
       const shown = squash(await hostile.locator('.label-name').innerText()).replace(/[\u200b-\u200f\u2060]/g, '');
       assert.ok(shown.includes('$(alert)[Approve](command:quit.now)'), shown);
-      await inlineAction(hostile, 'Discard', () => gone(outboxPane(wb).locator('.monaco-list-row[aria-label*="Approve"]').first()));
+      await inlineAction(hostile, 'Discard', () => gone(hostile));
       await job.waitFor(); // the others stay
     });
   });
@@ -218,9 +219,11 @@ describe('outbox view', () => {
 
         // And the other way round, with the row's inline action.
         await page.bringToFront();
-        await inlineAction(jobRow(second, 'first while throttled', 'Busy'), 'Discard', () => gone(jobRow(second, 'first while throttled', 'Busy')));
+        const first = jobRow(second, 'first while throttled', 'Busy');
+        await inlineAction(first, 'Discard', () => gone(first));
         await row(wb, 'Robot Busy').waitFor({ state: 'detached', timeout: 15_000 });
-        assert.equal(standIn.accepted.filter((r) => JSON.stringify(r.body).includes('while throttled')).length, 0, 'nothing discarded was posted');
+        const posted = standIn.accepted.filter((r) => JSON.stringify(r.body).includes('while throttled'));
+        assert.equal(posted.length, 0, 'nothing discarded was posted');
       } finally {
         await context.close();
       }

@@ -23,10 +23,10 @@ test('what each job means to the user', () => {
 });
 
 test('failed, uncertain and retrying jobs need the user; waiting and sending ones do not', () => {
-  assert.deepEqual(
-    [job('w'), job('s', { inFlight }), job('r', { lastProblem: offline }), job('f', { state: 'failed' }), job('u', { state: 'uncertain' })].map(needsUser),
-    [false, false, true, true, true],
-  );
+  const jobs = [
+    job('w'), job('s', { inFlight }), job('r', { lastProblem: offline }), job('f', { state: 'failed' }), job('u', { state: 'uncertain' }),
+  ];
+  assert.deepEqual(jobs.map(needsUser), [false, false, true, true, true]);
 });
 
 test('a robot\'s jobs: failed first, then uncertain, retrying, sending, waiting; queue order within each', () => {
