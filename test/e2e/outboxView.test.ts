@@ -41,6 +41,8 @@ const jobRow = (w: Workbench, text: string, robot: string, state = '') => row(w,
 /** Opens the DingTalk container with the Outbox expanded and the Setup form folded away (it takes the height). */
 async function openOutbox(w: Workbench): Promise<void> {
   const header = w.page.locator('.part.sidebar .pane-header', { hasText: 'Outbox' }).first();
+  // A window whose extension host starts on a busy machine shows the DingTalk icon late.
+  await w.page.locator('.part.activitybar .action-item a[aria-label^="DingTalk"]').first().waitFor({ timeout: 120_000 });
   for (let attempt = 1; !(await header.isVisible()); attempt++) {
     if (attempt > 3) throw new Error('the Outbox view did not open');
     await w.page.locator('.part.activitybar .action-item a[aria-label^="DingTalk"]').first().click({ position: { x: 4, y: 4 } });
