@@ -15,6 +15,7 @@ import { partsFor, problemText, QueueState, SendService } from './sendService';
 import type { Log } from './log';
 import { previewBeforeSending } from './send/protectedSettings';
 import { mentionStep, notifiesText } from './send/mentionStep';
+import { registerOutboxView } from './send/outboxView';
 
 const PREVIEW_SCHEME = 'dingtalk-preview';
 
@@ -72,6 +73,7 @@ export class SendCommands {
       vscode.commands.registerCommand('dingtalk.sendSelection', () => this.sendSelection()),
       vscode.commands.registerCommand('dingtalk.sendFile', (uri?: vscode.Uri) => this.sendFile(uri)),
       vscode.commands.registerCommand('dingtalk.showQueue', () => this.showQueue()),
+      ...registerOutboxView(this.sending, (robotId) => this.actions.robotById(robotId)?.name, this.log),
     ];
   }
 

@@ -278,6 +278,11 @@ export class SendService implements vscode.Disposable {
     };
   }
 
+  /** The folder of the machine's shared outbox (global storage), for the Outbox view's rate windows. */
+  get outboxDir(): string {
+    return this.context.globalStorageUri.fsPath;
+  }
+
   jobs(robotId?: string): OutboxJob[] {
     return this.queue?.jobs(robotId) ?? [];
   }
