@@ -20,17 +20,17 @@ import { cpuMs, extensionHostPid, waitUntilIdle } from './processCpu';
 import type { BenchRow } from './secretScan';
 import { ensureWrk, runWrk, WRK_CONNECTIONS, WRK_THREADS, WrkResult } from './wrk';
 
-const ROBOT = {
+export const ROBOT = {
   accessToken: 'benchgw0123456789abcdef0123456789abcdef0123456789abcdef01234567',
   secret: 'SECbenchgw0123456789abcdef0123456789abcdef0123456789abcdef01234',
 };
-const TEMPLATE = callbackBody('bench-@ID@', ' (@N@)');
+export const TEMPLATE = callbackBody('bench-@ID@', ' (@N@)');
 
 type Kind = 'signed' | 'forged';
 interface Run { result: WrkResult; cpuMs: number }
 interface Pair { bare: Run; editor: Run; backlogMs: number }
 
-function headersFor(kind: Kind): Record<string, string> {
+export function headersFor(kind: Kind): Record<string, string> {
   const timestamp = String(Date.now()); // valid for an hour, far longer than the bench
   const secret = kind === 'signed' ? BENCH_APP_SECRET : 'not-the-app-secret';
   return { 'Content-Type': 'application/json; charset=utf-8', timestamp, sign: signature(secret, timestamp) };
@@ -44,7 +44,7 @@ async function startBare(): Promise<{ child: ChildProcess; port: number }> {
 }
 
 /** What a user does: add the robot, give it the app secret, Start Gateway. One signed message reaches the Inbox. */
-async function startGatewayAsUser(session: Session, port: number, webhookUrl: string): Promise<string> {
+export async function startGatewayAsUser(session: Session, port: number, webhookUrl: string): Promise<string> {
   const wb = session.workbench;
   await addRobotInView(wb, { name: 'Bench', webhookUrl, secret: ROBOT.secret, dmPolicy: 'open' });
   await setInboundCredentials(wb, 'Bench', 'App robot, HTTP callback', BENCH_APP_SECRET);
