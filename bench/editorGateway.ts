@@ -18,7 +18,7 @@ import { callbackBody } from './callbackBody';
 import { BENCH_APP_SECRET } from './gatewayTarget';
 import { cpuMs, extensionHostPid, waitUntilIdle } from './processCpu';
 import type { BenchRow } from './secretScan';
-import { ensureWrk, runWrk, WRK_CONNECTIONS, WRK_THREADS, WrkResult } from './wrk';
+import { ensureWrk, runWrk, TIMEOUT_SECONDS, WRK_CONNECTIONS, WRK_THREADS, WrkResult } from './wrk';
 
 export const ROBOT = {
   accessToken: 'benchgw0123456789abcdef0123456789abcdef0123456789abcdef01234567',
@@ -96,9 +96,11 @@ function rowFor(kind: Kind, pairs: Pair[]): BenchRow {
   const editor = pairs.map((p) => p.editor);
   const bare = pairs.map((p) => p.bare);
   const total = editor.reduce((sum, r) => sum + r.result.requests, 0);
+  const timeouts = editor.reduce((sum, r) => sum + r.result.timeouts, 0);
+  const late = timeouts > 0 ? `; ${fmt(timeouts)} not answered within ${TIMEOUT_SECONDS} s` : '';
   const path = kind === 'signed'
-    ? `accept path, a new msgId each: all ${fmt(total)} answered 200 and in the Inbox; extension host busy ${(median(pairs.map((p) => p.backlogMs)) / 1000).toFixed(1)} s after each run`
-    : `all ${fmt(total)} refused 401 from the headers, none in the Inbox`;
+    ? `accept path, a new msgId each: all ${fmt(total)} answered 200 and in the Inbox; extension host busy ${(median(pairs.map((p) => p.backlogMs)) / 1000).toFixed(1)} s after each run${late}`
+    : `all ${fmt(total)} refused 401 from the headers, none in the Inbox${late}`;
   return {
     name: `gateway in code-server's extension host, ${kind} callbacks vs bare node:http (wrk ${WRK_THREADS} thread, ${WRK_CONNECTIONS} connections)`,
     target: `≥ ${target.toFixed(2)}×`,
@@ -138,6 +140,7 @@ export async function editorGatewayRows(seconds: number, rounds: number): Promis
       for (let i = 0; i < rounds; i++) {
         await waitUntilIdle(extensionHost);
         const bareRun = await measured(bare.child.pid!, () => runWrk(urls.bare, TEMPLATE, headers, seconds));
+        if (bareRun.result.non2xx + bareRun.result.socketErrors + bareRun.result.timeouts > 0) throw new Error(`the bare server failed: ${JSON.stringify(bareRun.result)}`);
         await waitUntilIdle(extensionHost);
         // The extension host's CPU time includes what it still does once wrk stopped (the run's backlog).
         const before = cpuMs(extensionHost);

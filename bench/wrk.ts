@@ -14,12 +14,17 @@ import { ensureDebianPackages } from '../test/support/tools';
 
 export const WRK_THREADS = 1;
 export const WRK_CONNECTIONS = 32;
+/** wrk's default (2 s) is shorter than an extension host busy with a backlog can take. */
+export const TIMEOUT_SECONDS = 10;
 
 export interface WrkResult {
   requests: number;
   rps: number;
   non2xx: number;
+  /** Connect, read and write errors. */
   socketErrors: number;
+  /** Requests without an answer within TIMEOUT_SECONDS (not counted in `requests`). */
+  timeouts: number;
   p50Ms: number;
   p99Ms: number;
   /** Marker in every message's text of this run: `run <id> #<n>`, to count them in the Inbox. */
@@ -78,12 +83,13 @@ export function parseWrk(output: string, marker: string): WrkResult {
   if (!Number.isFinite(requests) || !Number.isFinite(rps)) throw new Error(`unexpected wrk output:\n${output}`);
   const non2xx = Number(output.match(/Non-2xx or 3xx responses: (\d+)/)?.[1] ?? 0);
   const socket = output.match(/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/);
-  const socketErrors = socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0;
+  const socketErrors = socket ? socket.slice(1, 4).reduce((sum, n) => sum + Number(n), 0) : 0;
+  const timeouts = socket ? Number(socket[4]) : 0;
   const percentile = (p: string) => {
     const m = output.match(new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm'));
     return m ? milliseconds(m[1], m[2]) : NaN;
   };
-  return { requests, rps, non2xx, socketErrors, p50Ms: percentile('50'), p99Ms: percentile('99'), marker };
+  return { requests, rps, non2xx, socketErrors, timeouts, p50Ms: percentile('50'), p99Ms: percentile('99'), marker };
 }
 
 /** One wrk run of `seconds` against `url`, every request a new msgId (see `script`). */
@@ -94,7 +100,7 @@ export async function runWrk(url: string, template: string, headers: Record<stri
   try {
     fs.writeFileSync(file, script(template, headers, runId));
     // Asynchronously: the bench's own event loop (the browser's connection) keeps running meanwhile.
-    const args = [`-t${WRK_THREADS}`, `-c${WRK_CONNECTIONS}`, `-d${seconds}s`, '--latency', '-s', file, url];
+    const args = [`-t${WRK_THREADS}`, `-c${WRK_CONNECTIONS}`, `-d${seconds}s`, `--timeout=${TIMEOUT_SECONDS}s`, '--latency', '-s', file, url];
     const { stdout: output, stderr } = await promisify(execFile)('wrk', args, { encoding: 'utf8' });
     // wrk reports a broken script on stderr and then loads the URL with plain GETs: never measure those.
     if (stderr.trim()) throw new Error(`wrk: ${stderr.trim()}`);
