@@ -3,7 +3,6 @@
 // Prints one table: what, target, measured, and whether the target is met.
 import autocannon from 'autocannon';
 import { fork, ChildProcess, execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import { once } from 'node:events';
 import * as path from 'node:path';
@@ -14,8 +13,10 @@ import { markdownMessage, textMessage, validateMessage } from '../src/core/messa
 import { RollingWindowLimiter } from '../src/core/rateLimiter';
 import { signature, signedWebhookUrl } from '../src/core/signing';
 import { splitMessage } from '../src/core/split';
+import { callbackBody } from './callbackBody';
 import { BENCH_APP_SECRET } from './gatewayTarget';
 import { outboxRows } from './outbox';
+import { editorGatewayRows } from './editorGateway';
 import { secretScanRows } from './secretScan';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -54,31 +55,6 @@ async function heapOf(target: Target): Promise<number> {
   target.child.send({ heap: true });
   const [message] = (await answer) as [{ heap: number }];
   return message.heap;
-}
-
-/** A realistic group message callback (about 900 bytes), with its own msgId. */
-function callbackBody(): string {
-  return JSON.stringify({
-    msgtype: 'text',
-    text: { content: ' 构建 #1234 失败了，能帮忙看一下 test/e2e/send.test.ts 吗？ The failing step is "upload artifacts".' },
-    msgId: `msg${randomUUID()}`,
-    createAt: Date.now(),
-    conversationType: '2',
-    conversationId: 'cidBenchConversation0123456789==',
-    conversationTitle: '后端小组 Backend',
-    senderId: '$:LWCP_v1:$benchSender0123456789',
-    senderNick: '张三',
-    senderCorpId: 'dingcorp0123456789',
-    senderStaffId: 'staff0123',
-    chatbotUserId: '$:LWCP_v1:$benchBot0123456789',
-    chatbotCorpId: 'dingcorp0123456789',
-    robotCode: 'dingbenchrobot',
-    isAdmin: false,
-    sessionWebhook: 'https://oapi.dingtalk.com/robot/sendBySession?session=0123456789abcdef0123456789abcdef',
-    sessionWebhookExpiredTime: Date.now() + 3_600_000,
-    atUsers: [{ dingtalkId: '$:LWCP_v1:$benchBot0123456789' }],
-    isInAtList: true,
-  });
 }
 
 interface Load { rps: number; p50: number; p99: number; ok2xx: number; non2xx: number; errors: number }
@@ -300,12 +276,14 @@ function table(): string {
 }
 
 async function main(): Promise<void> {
-  process.stderr.write('Measuring (about two minutes)…\n');
+  process.stderr.write('Measuring (about four minutes)…\n');
   const benchmarks: [string, () => void | Promise<void>][] = [
     ['size', sizes], ['activation', activation], ['split', splitting], ['send', compareSendPipeline],
     ['secrets', async () => { for (const r of await secretScanRows(root, quick)) row(r.name, r.target, r.measured, r.ok); }],
     ['outbox', async () => { for (const r of await outboxRows(quick)) row(r.name, r.target, r.measured, r.ok); }],
-    ['gateway', () => compareGateway('verified')], ['forged', () => compareGateway('forged')], ['memory', gatewayMemory],
+    ['gateway', () => compareGateway('verified')], ['forged', () => compareGateway('forged')],
+    ['editor', async () => { for (const r of await editorGatewayRows(LOAD_SECONDS, ROUNDS)) row(r.name, r.target, r.measured, r.ok); }],
+    ['memory', gatewayMemory],
   ];
   // `--only=send,gateway` runs some of them.
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');

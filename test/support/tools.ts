@@ -33,15 +33,16 @@ function log(message: string): void {
   process.stderr.write(`[tools] ${message}\n`);
 }
 
-function missingDebianPackages(): string[] {
-  return DEBIAN_PACKAGES.filter((name) => {
+function missingDebianPackages(packages: readonly string[]): string[] {
+  return packages.filter((name) => {
     const r = spawnSync('dpkg-query', ['-W', '-f=${Status}', name], { encoding: 'utf8' });
     return r.status !== 0 || !r.stdout.includes('install ok installed');
   });
 }
 
-function ensureDebianPackages(): void {
-  const missing = missingDebianPackages();
+/** Installs those of `packages` that are missing (as root; otherwise says how). The bench uses it for `wrk`. */
+export function ensureDebianPackages(packages: readonly string[] = DEBIAN_PACKAGES): void {
+  const missing = missingDebianPackages(packages);
   if (missing.length === 0) return;
   if (process.getuid?.() !== 0) {
     throw new Error(`Missing Debian packages: ${missing.join(' ')}.\nInstall them with: sudo apt-get update && sudo apt-get install -y ${missing.join(' ')}`);

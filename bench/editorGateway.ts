@@ -1,0 +1,163 @@
+// The gateway where users run it: inside code-server's extension host, set up as a user does (a robot added
+// in the DingTalk view with the "open" DM policy, "App robot, HTTP callback" inbound credentials, Start
+// Gateway), against a bare node:http server in its own process on the same Node as the extension host.
+// wrk (1 thread, 32 connections) loads them alternately, the extension host left idle before each run.
+// Signed: each request a new msgId, so every one takes the accept path (200 and a line in the DingTalk
+// Inbox, both checked). Forged: a wrong signature, refused (401) from the headers before the body is read.
+import { ChildProcess, fork } from 'node:child_process';
+import { once } from 'node:events';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { signature } from '../src/core/signing';
+import { freePort, waitUntil } from '../test/support/codeServer';
+import { startDingTalkStandIn } from '../test/support/dingtalkStandIn';
+import { addRobotInView, setInboundCredentials } from '../test/support/dingtalkUi';
+import { node24Bin } from '../test/support/tools';
+import { openSession, Session, squash } from '../test/support/workbench';
+import { callbackBody } from './callbackBody';
+import { BENCH_APP_SECRET } from './gatewayTarget';
+import { cpuMs, extensionHostPid, waitUntilIdle } from './processCpu';
+import type { BenchRow } from './secretScan';
+import { ensureWrk, runWrk, TIMEOUT_SECONDS, WRK_CONNECTIONS, WRK_THREADS, WrkResult } from './wrk';
+
+export const ROBOT = {
+  accessToken: 'benchgw0123456789abcdef0123456789abcdef0123456789abcdef01234567',
+  secret: 'SECbenchgw0123456789abcdef0123456789abcdef0123456789abcdef01234',
+};
+export const TEMPLATE = callbackBody('bench-@ID@', ' (@N@)');
+
+type Kind = 'signed' | 'forged';
+interface Run { result: WrkResult; cpuMs: number }
+interface Pair { bare: Run; editor: Run; backlogMs: number }
+
+export function headersFor(kind: Kind): Record<string, string> {
+  const timestamp = String(Date.now()); // valid for an hour, far longer than the bench
+  const secret = kind === 'signed' ? BENCH_APP_SECRET : 'not-the-app-secret';
+  return { 'Content-Type': 'application/json; charset=utf-8', timestamp, sign: signature(secret, timestamp) };
+}
+
+async function startBare(): Promise<{ child: ChildProcess; port: number }> {
+  // The extension host's Node (code-server runs on Node 24), so the ratio is about the extension host only.
+  const child = fork(path.join(__dirname, 'gatewayTarget.js'), ['bare'], { execPath: path.join(node24Bin, 'node'), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const [message] = (await once(child, 'message')) as [{ port: number }];
+  return { child, port: message.port };
+}
+
+/** What a user does: add the robot, give it the app secret, Start Gateway. One signed message reaches the Inbox. */
+export async function startGatewayAsUser(session: Session, port: number, webhookUrl: string): Promise<string> {
+  const wb = session.workbench;
+  await addRobotInView(wb, { name: 'Bench', webhookUrl, secret: ROBOT.secret, dmPolicy: 'open' });
+  await setInboundCredentials(wb, 'Bench', 'App robot, HTTP callback', BENCH_APP_SECRET);
+  await wb.runCommand('DingTalk: Start Gateway');
+  await wb.notification(/Gateway listening/);
+  const sample = 'sample before the load';
+  const response = await fetch(`http://127.0.0.1:${port}/dingtalk`, { method: 'POST', headers: headersFor('signed'), body: callbackBody(undefined, ` (${sample})`) });
+  const answer = await response.text();
+  if (response.status !== 200 || answer !== '{"msgtype":"empty"}') throw new Error(`a signed callback was answered ${response.status} ${answer}`);
+  const shown = await wb.outputText('DingTalk Inbox');
+  if (!shown.includes(squash(sample))) throw new Error(`the signed callback is not in the DingTalk Inbox: ${shown.slice(0, 500)}`);
+  // The Inbox as the Output view reads it: the channel's file under the session's logs.
+  const file = session.server.logFiles().find((f) => f.endsWith('DingTalk Inbox.log'));
+  if (!file) throw new Error('the DingTalk Inbox output channel has no log file');
+  return file;
+}
+
+function occurrences(file: string, marker: string): number {
+  return fs.readFileSync(file, 'utf8').split(marker).length - 1;
+}
+
+/** Signed: no refusal, and every answered request is a line in the Inbox. Forged: every one refused, none shown. */
+async function check(kind: Kind, result: WrkResult, inboxFile: string): Promise<void> {
+  if (result.socketErrors > 0) throw new Error(`wrk saw ${result.socketErrors} socket errors`);
+  if (kind === 'forged') {
+    if (result.non2xx !== result.requests) throw new Error(`${result.requests - result.non2xx} forged callbacks were accepted`);
+    if (occurrences(inboxFile, result.marker) > 0) throw new Error('a forged callback reached the Inbox');
+    return;
+  }
+  if (result.non2xx > 0) throw new Error(`${result.non2xx} signed callbacks were refused`);
+  await waitUntil(() => occurrences(inboxFile, result.marker) >= result.requests, 180_000, `${result.requests} messages in the Inbox`);
+}
+
+async function measured(pid: number, load: () => Promise<WrkResult>): Promise<Run> {
+  const before = cpuMs(pid);
+  const result = await load();
+  return { result, cpuMs: cpuMs(pid) - before };
+}
+
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+function rowFor(kind: Kind, pairs: Pair[]): BenchRow {
+  const ratios = pairs.map((p) => p.editor.result.rps / p.bare.result.rps);
+  const ratio = median(ratios);
+  const target = kind === 'signed' ? 0.7 : 0.9;
+  const mean = (runs: Run[]) => runs.reduce((sum, r) => sum + r.result.rps, 0) / runs.length;
+  const cpuPerRequest = (runs: Run[]) => median(runs.map((r) => (r.cpuMs * 1000) / r.result.requests));
+  const editor = pairs.map((p) => p.editor);
+  const bare = pairs.map((p) => p.bare);
+  const total = editor.reduce((sum, r) => sum + r.result.requests, 0);
+  const timeouts = editor.reduce((sum, r) => sum + r.result.timeouts, 0);
+  const late = timeouts > 0 ? `; ${fmt(timeouts)} not answered within ${TIMEOUT_SECONDS} s` : '';
+  const path = kind === 'signed'
+    ? `accept path, a new msgId each: all ${fmt(total)} answered 200 and in the Inbox; extension host busy ${(median(pairs.map((p) => p.backlogMs)) / 1000).toFixed(1)} s after each run${late}`
+    : `all ${fmt(total)} refused 401 from the headers, none in the Inbox${late}`;
+  return {
+    name: `gateway in code-server's extension host, ${kind} callbacks vs bare node:http (wrk ${WRK_THREADS} thread, ${WRK_CONNECTIONS} connections)`,
+    target: `≥ ${target.toFixed(2)}×`,
+    measured: `${ratio.toFixed(2)}× (median of ${pairs.length} pairs: ${ratios.map((r) => r.toFixed(2)).join(', ')}; `
+      + `${fmt(mean(editor))} vs ${fmt(mean(bare))} req/s; CPU ${fmt(cpuPerRequest(editor))} vs ${fmt(cpuPerRequest(bare))} µs/request; ${path})`,
+    ok: ratio >= target,
+  };
+}
+
+/** Both rows; `seconds` per wrk run, `rounds` pairs (bare, then the editor) per kind. */
+export async function editorGatewayRows(seconds: number, rounds: number): Promise<BenchRow[]> {
+  process.stderr.write(`  (in-editor gateway: ${ensureWrk()})\n`);
+  const standIn = await startDingTalkStandIn({ robots: [ROBOT] });
+  const bare = await startBare();
+  let session: Session | undefined;
+  try {
+    const port = await freePort();
+    let inboxFile: string;
+    try {
+      session = await openSession({ settings: { 'dingtalk.gateway.port': port } });
+      inboxFile = await startGatewayAsUser(session, port, standIn.webhookUrl(ROBOT.accessToken));
+    } catch (error) {
+      // A machine busy with other work can time out the workbench's start; the bench tries once more.
+      process.stderr.write(`  (in-editor gateway: setting up failed, trying again: ${error instanceof Error ? error.message.split('\n')[0] : error})\n`);
+      await session?.close();
+      session = await openSession({ settings: { 'dingtalk.gateway.port': port } });
+      inboxFile = await startGatewayAsUser(session, port, standIn.webhookUrl(ROBOT.accessToken));
+    }
+    const extensionHost = extensionHostPid(session.server.dir);
+    const urls = { bare: `http://127.0.0.1:${bare.port}/dingtalk`, editor: `http://127.0.0.1:${port}/dingtalk` };
+    const rows: BenchRow[] = [];
+    for (const kind of ['signed', 'forged'] as const) {
+      const headers = headersFor(kind);
+      await runWrk(urls.bare, TEMPLATE, headers, 1); // warm-up: JIT and keep-alive sockets
+      await check(kind, await runWrk(urls.editor, TEMPLATE, headers, 1), inboxFile);
+      const pairs: Pair[] = [];
+      for (let i = 0; i < rounds; i++) {
+        await waitUntilIdle(extensionHost);
+        const bareRun = await measured(bare.child.pid!, () => runWrk(urls.bare, TEMPLATE, headers, seconds));
+        if (bareRun.result.non2xx + bareRun.result.socketErrors + bareRun.result.timeouts > 0) throw new Error(`the bare server failed: ${JSON.stringify(bareRun.result)}`);
+        await waitUntilIdle(extensionHost);
+        // The extension host's CPU time includes what it still does once wrk stopped (the run's backlog).
+        const before = cpuMs(extensionHost);
+        const result = await runWrk(urls.editor, TEMPLATE, headers, seconds);
+        const backlogMs = await waitUntilIdle(extensionHost);
+        const editorRun = { result, cpuMs: cpuMs(extensionHost) - before };
+        await check(kind, editorRun.result, inboxFile);
+        pairs.push({ bare: bareRun, editor: editorRun, backlogMs });
+      }
+      rows.push(rowFor(kind, pairs));
+    }
+    return rows;
+  } finally {
+    await session?.close();
+    await standIn.close();
+    const exited = once(bare.child, 'exit');
+    bare.child.disconnect();
+    await exited;
+  }
+}
