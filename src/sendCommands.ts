@@ -276,7 +276,8 @@ export class SendCommands {
     const title = sender && !sender.self
       ? vscode.l10n.t('DingTalk Queue — sending from another window: {0}', sender.label)
       : vscode.l10n.t('DingTalk Queue');
-    const picked = await vscode.window.showQuickPick(queueItems(jobs, this.sending, (id) => this.actions.robotById(id)?.name ?? id), { title });
+    const robotName = (id: string) => this.actions.robotById(id)?.name ?? id;
+    const picked = await vscode.window.showQuickPick(queueItems(jobs, this.sending, robotName), { title });
     if (!picked?.job) return;
     const retry = vscode.l10n.t('Send Again');
     const discard = vscode.l10n.t('Discard');
