@@ -19,6 +19,8 @@ interface Running {
   /** Settles when the output stream has ended. */
   drained?: Promise<void>;
   requested: boolean;
+  /** "DingTalk will notify when…" in the status bar, shown from the moment it is marked until it ends. */
+  markedMessage?: vscode.Disposable;
   /** A task's command line, to recognise the task's own run in its terminal. */
   commandLine?: string;
   /** The terminal command is a task's run: the task reports it. */
@@ -104,7 +106,7 @@ export class FinishedNotifier {
     // The task's command may have been seen in its terminal first.
     const command = [...this.commands.values()].find((c) => !c.ofTask && c.commandLine !== undefined && c.commandLine === task.commandLine);
     if (command) {
-      Object.assign(task, { tail: command.tail, drained: command.drained, requested: command.requested });
+      Object.assign(task, { tail: command.tail, drained: command.drained, requested: command.requested, markedMessage: command.markedMessage });
       command.ofTask = task;
     }
   }
@@ -150,7 +152,8 @@ export class FinishedNotifier {
       return;
     }
     picked.running.requested = true;
-    vscode.window.setStatusBarMessage(vscode.l10n.t('$(bell) DingTalk will notify when "{0}" finishes', picked.running.name), 5000);
+    // Shown until it ends (not for a few seconds): whoever looks later still sees what is armed.
+    picked.running.markedMessage = vscode.window.setStatusBarMessage(vscode.l10n.t('$(bell) DingTalk will notify when "{0}" finishes', picked.running.name));
   }
 
   /** Says so when the last run already ended (the user was a moment too late), offering to send its result now. */
@@ -177,6 +180,7 @@ export class FinishedNotifier {
   /** Reports a run that ended if it was marked or ran long enough; otherwise remembers it for a late request. */
   private async ended(running: Running, exitCode: number | undefined): Promise<void> {
     const ended: Ended = { running, exitCode, endedAt: Date.now() };
+    running.markedMessage?.dispose();
     const longerThan = userSetting<number>('notify.longerThanSeconds', 0);
     if (!running.requested && !(longerThan > 0 && ended.endedAt - running.startedAt >= longerThan * 1000)) {
       this.lastUnreported = ended;

@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { waitUntil } from '../support/codeServer';
 import { startDingTalkStandIn, Recorded, StandIn } from '../support/dingtalkStandIn';
 import { addRobotInView, answerMentionStep } from '../support/dingtalkUi';
 import { openSession, Session, withScreenshotOnFailure, Workbench } from '../support/workbench';
@@ -30,16 +31,23 @@ const CONFIG = [
   'print("ready")',
   '',
 ].join('\n');
+/** A shell command that says it started (a file), then waits until the test creates the `go` file (kept short: titles end at 100). */
+function holdUntilLetGo(name: string): string {
+  return `touch .${name}.on; until [ -e .${name}.go ]; do sleep .1; done`;
+}
+
 const TASKS = {
   version: '2.0.0',
   tasks: [
-    { label: 'fail-later', type: 'shell', command: 'sleep 3; echo compiling; echo "error TS2322: boom"; exit 1', problemMatcher: [] },
+    // Runs until the test lets it go (see letGo): it cannot end before Notify When Finished marked it.
+    { label: 'fail-later', type: 'shell', command: `${holdUntilLetGo('fail-later')}; echo compiling; echo "error TS2322: boom"; exit 1`, problemMatcher: [] },
     { label: 'quick', type: 'shell', command: 'echo quick', problemMatcher: [] },
     { label: 'slow-ok', type: 'shell', command: `sleep ${LONGER_THAN_SECONDS + 1}; echo done`, problemMatcher: [] },
   ],
 };
 
 let root: string;
+let workspace: string;
 let repo: string;
 let standIn: StandIn;
 let session: Session;
@@ -57,7 +65,7 @@ function write(file: string, content: string): void {
 /** A workspace with a git repository whose origin is a GitHub URL rewritten to a local bare repository, and a plain folder. */
 function createWorkspace(): string {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'dingtalk-work-'));
-  const workspace = path.join(root, 'workspace');
+  workspace = path.join(root, 'workspace');
   const bare = path.join(root, 'hello.git');
   repo = path.join(workspace, 'repo');
   fs.mkdirSync(repo, { recursive: true });
@@ -115,6 +123,30 @@ async function assertNothingSentSince(already: number): Promise<void> {
 async function runTask(label: string): Promise<void> {
   await wb.runCommand('Tasks: Run Task');
   await wb.pick(label);
+}
+
+/** Waits until the command of holdUntilLetGo(name) runs. */
+async function waitUntilStarted(name: string): Promise<void> {
+  const started = path.join(workspace, `.${name}.on`);
+  await waitUntil(() => fs.existsSync(started), 30_000, `"${name}" to start`);
+}
+
+/**
+ * Runs Notify When Finished for the one running command and waits for what it shows the user once it marked
+ * it (the status bar message, shown until the command ends); only then lets the command end. Returns when it
+ * was let go.
+ */
+async function notifyWhenFinishedThenLetGo(name: string, shownName = name): Promise<number> {
+  await wb.runCommand('DingTalk: Notify When Finished');
+  const marked = wb.page.locator('#workbench\\.parts\\.statusbar', { hasText: `DingTalk will notify when "${shownName}" finishes` });
+  await marked.waitFor({ timeout: 15_000 }).catch(async (error: Error) => {
+    const toasts = await wb.page.locator('.notifications-toasts').innerText().catch(() => '');
+    throw new Error(`"${shownName}" was not marked; notifications: ${JSON.stringify(toasts)}\n${error.message}`);
+  });
+  fs.writeFileSync(path.join(workspace, `.${name}.go`), '');
+  const letGo = Date.now();
+  await marked.waitFor({ state: 'hidden', timeout: 30_000 });
+  return letGo;
 }
 
 before(async () => {
@@ -243,16 +275,23 @@ describe('notify when finished', () => {
   test('a task that exits 1, marked with Notify When Finished: one markdown message with ❌, exit code 1, duration', async (t) => {
     await withScreenshotOnFailure(wb, t.name, async () => {
       const already = standIn.accepted.length;
+      const asked = Date.now();
       await runTask('fail-later');
-      await wb.runCommand('DingTalk: Notify When Finished');
+      await waitUntilStarted('fail-later');
+      const seenRunning = Date.now();
+      const letGo = await notifyWhenFinishedThenLetGo('fail-later');
       const body = (await nextMessage(already)).body;
+      const received = Date.now();
       assert.equal(body.msgtype, 'markdown');
       assert.equal(body.markdown.title, '❌ fail-later failed');
       const text: string = body.markdown.text;
       assert.match(text, /^### ❌ `fail-later` failed\n/);
       assert.match(text, /\n- Exit code: 1\n/);
+      // It ran at least from when the test saw it start until the test let it go, at most from Run Task to the
+      // message (with the 0.1 s the message rounds to).
       const seconds = Number(/\n- Duration: ([\d.]+) s\n/.exec(text)?.[1]);
-      assert.ok(seconds >= 3 && seconds < LONGER_THAN_SECONDS, `duration ${seconds} s`);
+      const [least, most] = [(letGo - seenRunning) / 1000 - 0.05, (received - asked) / 1000 + 0.05];
+      assert.ok(seconds >= least && seconds <= most && seconds < LONGER_THAN_SECONDS, `duration ${seconds} s, expected ${least}…${most} s`);
       assert.match(text, /\n- Folder: `workspace`\n/);
       // Tasks run with shell integration here, so the task's own output is in the message.
       assert.match(text, /\nLast 20 lines:\n\n```text\n(.*\n)*compiling\nerror TS2322: boom\n```$/);
@@ -282,14 +321,38 @@ describe('notify when finished', () => {
       await wb.page.keyboard.press('Enter');
       await wb.page.locator('.terminal-wrapper.active .terminal-command-decoration').first().waitFor();
       const already = standIn.accepted.length;
-      await wb.page.keyboard.type('sleep 3; echo line-one; echo line-two; (exit 3)');
+      const command = `${holdUntilLetGo('t')}; echo line-one; echo line-two; (exit 3)`;
+      await wb.page.keyboard.type(command);
       await wb.page.keyboard.press('Enter');
-      await wb.runCommand('DingTalk: Notify When Finished');
+      await waitUntilStarted('t');
+      await notifyWhenFinishedThenLetGo('t', command);
       const body = (await nextMessage(already)).body;
       const text: string = body.markdown.text;
-      assert.equal(body.markdown.title, '❌ sleep 3; echo line-one; echo line-two; (exit 3) failed');
+      assert.equal(body.markdown.title, `❌ ${command} failed`);
       assert.match(text, /\n- Exit code: 3\n/);
       assert.match(text, /Last 20 lines:\n\n```text\n(.*\n)*line-one\nline-two\n```/);
+    });
+  });
+
+  test('a moment too late: Notify When Finished says the command already finished, and can still send its result', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      await wb.page.locator('.terminal-wrapper.active .xterm').click();
+      // A failed command gets its error decoration once shell integration reported its end.
+      const failedMarks = wb.page.locator('.terminal-wrapper.active .terminal-command-decoration.error');
+      const failedBefore = await failedMarks.count();
+      const already = standIn.accepted.length;
+      const command = 'echo too-late; (exit 4)';
+      await wb.page.keyboard.type(command);
+      await wb.page.keyboard.press('Enter');
+      await waitUntil(async () => (await failedMarks.count()) > failedBefore, 30_000, 'the command to end');
+      await wb.runCommand('DingTalk: Notify When Finished');
+      const toast = await wb.notification(`"${command}" already finished`);
+      assert.match(await toast.innerText(), /\(exit code 4\), so it can no longer be marked/);
+      await toast.locator('.monaco-button', { hasText: 'Send Result Now' }).click();
+      const body = (await nextMessage(already)).body;
+      assert.equal(body.markdown.title, `❌ ${command} failed`);
+      assert.match(body.markdown.text, /\n- Exit code: 4\n/);
+      assert.match(body.markdown.text, /\ntoo-late\n```$/);
     });
   });
 });
