@@ -11,12 +11,14 @@ import * as path from 'node:path';
 import { waitUntil } from '../support/codeServer';
 import { startDingTalkStandIn, Recorded, StandIn } from '../support/dingtalkStandIn';
 import { addRobotInView, answerMentionStep } from '../support/dingtalkUi';
-import { openSession, Session, withScreenshotOnFailure, Workbench } from '../support/workbench';
+import { openSession, Session, setUpWithScreenshot, withScreenshotOnFailure, Workbench } from '../support/workbench';
 
 const ROBOT = { accessToken: 'worktoken0123456789abcdef0123456789abcdef0123456789abcdef0123456', secret: 'SECwork0123456789abcdef0123456789abcdef0123456789abcdef0123456789' };
 const REMOTE = 'https://github.com/octo/hello.git';
 // Far above the marked task's few seconds, so its message can only come from Notify When Finished.
 const LONGER_THAN_SECONDS = 20;
+/** How long fail-later still runs once let go: the least its reported duration can be. */
+const RUNS_ON_SECONDS = 2;
 // Made-up values in the shapes secretlint's rules look for.
 const AWS_KEY_ID = 'AKIA' + 'Q3EGRT5YBHN7ZK2M';
 const AWS_SECRET = 'tV7x2Qm9Lp' + 'Zr4Kc8Wn1Hs6Jd3Fg5Bv0Ny2Xa7Ueq';
@@ -40,7 +42,10 @@ const TASKS = {
   version: '2.0.0',
   tasks: [
     // Runs until the test lets it go (see letGo): it cannot end before Notify When Finished marked it.
-    { label: 'fail-later', type: 'shell', command: `${holdUntilLetGo('fail-later')}; echo compiling; echo "error TS2322: boom"; exit 1`, problemMatcher: [] },
+    {
+      label: 'fail-later', type: 'shell', problemMatcher: [],
+      command: `${holdUntilLetGo('fail-later')}; sleep ${RUNS_ON_SECONDS}; echo compiling; echo "error TS2322: boom"; exit 1`,
+    },
     { label: 'quick', type: 'shell', command: 'echo quick', problemMatcher: [] },
     { label: 'slow-ok', type: 'shell', command: `sleep ${LONGER_THAN_SECONDS + 1}; echo done`, problemMatcher: [] },
   ],
@@ -136,17 +141,19 @@ async function waitUntilStarted(name: string): Promise<void> {
  * it (the status bar message, shown until the command ends); only then lets the command end. Returns when it
  * was let go.
  */
-async function notifyWhenFinishedThenLetGo(name: string, shownName = name): Promise<number> {
+async function notifyWhenFinishedThenLetGo(name: string, shownName = name): Promise<{ markedSeen: number; letGo: number }> {
   await wb.runCommand('DingTalk: Notify When Finished');
-  const marked = wb.page.locator('#workbench\\.parts\\.statusbar', { hasText: `DingTalk will notify when "${shownName}" finishes` });
-  await marked.waitFor({ timeout: 15_000 }).catch(async (error: Error) => {
-    const toasts = await wb.page.locator('.notifications-toasts').innerText().catch(() => '');
-    throw new Error(`"${shownName}" was not marked; notifications: ${JSON.stringify(toasts)}\n${error.message}`);
+  const statusBar = wb.page.locator('#workbench\\.parts\\.statusbar');
+  const marked = statusBar.filter({ hasText: `DingTalk will notify when "${shownName}" finishes` });
+  await marked.waitFor({ timeout: 30_000 }).catch(async (error: Error) => {
+    const shown = await Promise.all([statusBar.innerText(), wb.page.locator('.notifications-toasts').innerText()].map((p) => p.catch(() => '')));
+    throw new Error(`"${shownName}" was not marked; status bar and notifications: ${JSON.stringify(shown)}\n${error.message}`);
   });
+  const markedSeen = Date.now();
   fs.writeFileSync(path.join(workspace, `.${name}.go`), '');
   const letGo = Date.now();
   await marked.waitFor({ state: 'hidden', timeout: 30_000 });
-  return letGo;
+  return { markedSeen, letGo };
 }
 
 before(async () => {
@@ -156,7 +163,8 @@ before(async () => {
     settings: { 'dingtalk.send.preview': false, 'git.enabled': true, 'dingtalk.notify.longerThanSeconds': LONGER_THAN_SECONDS },
   });
   wb = session.workbench;
-  await addRobotInView(wb, { name: 'Team', webhookUrl: standIn.webhookUrl(ROBOT.accessToken), secret: ROBOT.secret });
+  await setUpWithScreenshot(wb, 'sendFromWork-setup', () =>
+    addRobotInView(wb, { name: 'Team', webhookUrl: standIn.webhookUrl(ROBOT.accessToken), secret: ROBOT.secret }));
   standIn.reset();
 });
 after(async () => {
@@ -278,8 +286,7 @@ describe('notify when finished', () => {
       const asked = Date.now();
       await runTask('fail-later');
       await waitUntilStarted('fail-later');
-      const seenRunning = Date.now();
-      const letGo = await notifyWhenFinishedThenLetGo('fail-later');
+      const { markedSeen, letGo } = await notifyWhenFinishedThenLetGo('fail-later');
       const body = (await nextMessage(already)).body;
       const received = Date.now();
       assert.equal(body.msgtype, 'markdown');
@@ -287,10 +294,10 @@ describe('notify when finished', () => {
       const text: string = body.markdown.text;
       assert.match(text, /^### ❌ `fail-later` failed\n/);
       assert.match(text, /\n- Exit code: 1\n/);
-      // It ran at least from when the test saw it start until the test let it go, at most from Run Task to the
-      // message (with the 0.1 s the message rounds to).
+      // It was marked while it ran and ran on RUNS_ON_SECONDS after the test let it go: at least that, plus the
+      // time from seeing the mark to letting go; at most Run Task to the message (± the 0.1 s it rounds to).
       const seconds = Number(/\n- Duration: ([\d.]+) s\n/.exec(text)?.[1]);
-      const [least, most] = [(letGo - seenRunning) / 1000 - 0.05, (received - asked) / 1000 + 0.05];
+      const [least, most] = [RUNS_ON_SECONDS + (letGo - markedSeen) / 1000 - 0.05, (received - asked) / 1000 + 0.05];
       assert.ok(seconds >= least && seconds <= most && seconds < LONGER_THAN_SECONDS, `duration ${seconds} s, expected ${least}…${most} s`);
       assert.match(text, /\n- Folder: `workspace`\n/);
       // Tasks run with shell integration here, so the task's own output is in the message.
