@@ -106,7 +106,8 @@ export class FinishedNotifier {
     // The task's command may have been seen in its terminal first.
     const command = [...this.commands.values()].find((c) => !c.ofTask && c.commandLine !== undefined && c.commandLine === task.commandLine);
     if (command) {
-      Object.assign(task, { tail: command.tail, drained: command.drained, requested: command.requested, markedMessage: command.markedMessage });
+      const { tail, drained, requested, markedMessage } = command;
+      Object.assign(task, { tail, drained, requested, markedMessage });
       command.ofTask = task;
     }
   }
@@ -153,7 +154,8 @@ export class FinishedNotifier {
     }
     picked.running.requested = true;
     // Shown until it ends (not for a few seconds): whoever looks later still sees what is armed.
-    picked.running.markedMessage = vscode.window.setStatusBarMessage(vscode.l10n.t('$(bell) DingTalk will notify when "{0}" finishes', picked.running.name));
+    const marked = vscode.l10n.t('$(bell) DingTalk will notify when "{0}" finishes', picked.running.name);
+    picked.running.markedMessage = vscode.window.setStatusBarMessage(marked);
   }
 
   /** Says so when the last run already ended (the user was a moment too late), offering to send its result now. */
@@ -172,8 +174,11 @@ export class FinishedNotifier {
         last.running.name, formatDuration(Date.now() - last.endedAt), exit),
       sendNow,
     );
-    if (answer !== sendNow || this.lastUnreported !== last) return;
-    this.lastUnreported = undefined;
+    if (answer !== sendNow) return;
+    // Sent once, even if the button is pressed on two such messages; a later run stays on offer.
+    if (last.running.requested) return;
+    last.running.requested = true;
+    if (this.lastUnreported === last) this.lastUnreported = undefined;
     await this.report(last);
   }
 

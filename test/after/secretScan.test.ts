@@ -21,6 +21,7 @@ test('after the whole suite: no token or secret in settings.json, global storage
   assert.ok(texts.some((t) => t.includes('gateway listening on')), 'the DingTalk log channel is scanned: no session started the gateway');
   const inboxes = files.filter((file) => path.basename(file).endsWith('-DingTalk Inbox.log'));
   assert.ok(inboxes.some((file) => fs.statSync(file).size > 0),
-    `the DingTalk Inbox channel is scanned: no session received a message (Inbox files: ${inboxes.length}, all empty); did the gateway or stream tests fail earlier?`);
+    `the DingTalk Inbox channel is scanned: no session received a message (Inbox files: ${inboxes.length}, all empty); ` +
+    'did the gateway or stream tests fail earlier?');
   assert.deepEqual(sessions.flatMap((dir) => scanForSecrets(dir, secrets)), []);
 });

@@ -146,7 +146,8 @@ async function notifyWhenFinishedThenLetGo(name: string, shownName = name): Prom
   const statusBar = wb.page.locator('#workbench\\.parts\\.statusbar');
   const marked = statusBar.filter({ hasText: `DingTalk will notify when "${shownName}" finishes` });
   await marked.waitFor({ timeout: 30_000 }).catch(async (error: Error) => {
-    const shown = await Promise.all([statusBar.innerText(), wb.page.locator('.notifications-toasts').innerText()].map((p) => p.catch(() => '')));
+    const toasts = wb.page.locator('.notifications-toasts');
+    const shown = await Promise.all([statusBar.innerText(), toasts.innerText()].map((p) => p.catch(() => '')));
     throw new Error(`"${shownName}" was not marked; status bar and notifications: ${JSON.stringify(shown)}\n${error.message}`);
   });
   const markedSeen = Date.now();
@@ -298,7 +299,8 @@ describe('notify when finished', () => {
       // time from seeing the mark to letting go; at most Run Task to the message (± the 0.1 s it rounds to).
       const seconds = Number(/\n- Duration: ([\d.]+) s\n/.exec(text)?.[1]);
       const [least, most] = [RUNS_ON_SECONDS + (letGo - markedSeen) / 1000 - 0.05, (received - asked) / 1000 + 0.05];
-      assert.ok(seconds >= least && seconds <= most && seconds < LONGER_THAN_SECONDS, `duration ${seconds} s, expected ${least}…${most} s`);
+      const expected = `duration ${seconds} s, expected ${least}…${most} s`;
+      assert.ok(seconds >= least && seconds <= most && seconds < LONGER_THAN_SECONDS, expected);
       assert.match(text, /\n- Folder: `workspace`\n/);
       // Tasks run with shell integration here, so the task's own output is in the message.
       assert.match(text, /\nLast 20 lines:\n\n```text\n(.*\n)*compiling\nerror TS2322: boom\n```$/);

@@ -220,7 +220,8 @@ export async function setUpWithScreenshot<T>(workbench: Workbench, name: string,
     return await withScreenshotOnFailure(workbench, name, step);
   } catch (error) {
     const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    process.stderr.write(`\n${'='.repeat(72)}\nSET-UP FAILED: ${name} (every test of this file is cancelled)\n${text}\n${'='.repeat(72)}\n`);
+    const rule = '='.repeat(72);
+    process.stderr.write(`\n${rule}\nSET-UP FAILED: ${name} (every test of this file is cancelled)\n${text}\n${rule}\n`);
     throw error;
   }
 }
