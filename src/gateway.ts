@@ -46,6 +46,7 @@ export class Gateway implements vscode.Disposable {
   private streams: StreamClient[] = [];
   /** Inbound credentials kept in memory while the gateway runs: headers are checked synchronously, before the body is read. */
   private keys: InboundKey[] = [];
+  private keysReload: Promise<void> = Promise.resolve();
   private readonly pairing: Pairing;
   /** Removing a Funnel route an earlier session left behind; start() waits for it. */
   private readonly leftoverCleanup: Promise<void>;
@@ -114,7 +115,12 @@ export class Gateway implements vscode.Disposable {
     };
   }
 
-  private async reloadKeys(): Promise<void> {
+  /** Serialised, each reading the secrets afresh: overlapping reloads could finish out of order and keep old keys. */
+  private reloadKeys(): Promise<void> {
+    return (this.keysReload = this.keysReload.then(() => this.loadKeys(), () => this.loadKeys()));
+  }
+
+  private async loadKeys(): Promise<void> {
     const keys: InboundKey[] = [];
     for (const robot of this.robots.list().filter((r) => r.enabled)) {
       // Only the app's secret signs HTTP callbacks: the custom robot's sending secret is never read here.

@@ -3,7 +3,7 @@
 // seen through shell integration (which also gives their output); tasks through the task process events
 // (tasks do not share their output with extensions, so the message says it is unavailable).
 import * as vscode from 'vscode';
-import { finishedMarkdown, Finished, TailBuffer } from '../core/send/finished';
+import { finishedMarkdown, Finished, formatDuration, TailBuffer } from '../core/send/finished';
 import { markdownMessage } from '../core/messages';
 import type { Log } from '../log';
 import type { RobotStore } from '../robots';
@@ -20,6 +20,8 @@ interface Running {
   /** Settles when the output stream has ended. */
   drained?: Promise<void>;
   requested: boolean;
+  /** "DingTalk will notify when…" in the status bar, shown from the moment it is marked until it ends. */
+  markedMessage?: vscode.Disposable;
   /** A task's command line, to recognise the task's own run in its terminal. */
   commandLine?: string;
   /** The terminal command is a task's run: the task reports it. */
@@ -33,6 +35,15 @@ function taskCommandLine(task: vscode.Task): string | undefined {
   if (execution.commandLine) return execution.commandLine.trim();
   const parts = [execution.command, ...(execution.args ?? [])].map((part) => (typeof part === 'string' ? part : part?.value));
   return parts.filter(Boolean).join(' ').trim();
+}
+
+/** How long after an unreported run ended Notify When Finished still offers to send its result. */
+const RECENT_MS = 10 * 60_000;
+
+interface Ended {
+  running: Running;
+  exitCode: number | undefined;
+  endedAt: number;
 }
 
 /** How long to wait, after a command ended, for the last of its output to be read. */
@@ -61,6 +72,8 @@ async function readInto(execution: vscode.TerminalShellExecution, tail: TailBuff
 export class FinishedNotifier {
   private readonly tasks = new Map<vscode.TaskExecution, Running>();
   private readonly commands = new Map<vscode.TerminalShellExecution, Running>();
+  /** The last run that ended without being reported: a user who asks a moment too late is told, and can still send it. */
+  private lastUnreported?: Ended;
 
   constructor(private readonly sending: SendService, private readonly robots: RobotStore, private readonly log: Log) {}
 
@@ -71,13 +84,13 @@ export class FinishedNotifier {
       vscode.tasks.onDidEndTaskProcess((e) => {
         const running = this.tasks.get(e.execution);
         this.tasks.delete(e.execution);
-        if (running) void this.finished(running, e.exitCode);
+        if (running) void this.ended(running, e.exitCode);
       }),
       vscode.window.onDidStartTerminalShellExecution((e) => this.commandStarted(e.execution, e.terminal)),
       vscode.window.onDidEndTerminalShellExecution((e) => {
         const running = this.commands.get(e.execution);
         this.commands.delete(e.execution);
-        if (running && !running.ofTask) void this.finished(running, e.exitCode);
+        if (running && !running.ofTask) void this.ended(running, e.exitCode);
       }),
     ];
   }
@@ -94,7 +107,8 @@ export class FinishedNotifier {
     // The task's command may have been seen in its terminal first.
     const command = [...this.commands.values()].find((c) => !c.ofTask && c.commandLine !== undefined && c.commandLine === task.commandLine);
     if (command) {
-      Object.assign(task, { tail: command.tail, drained: command.drained, requested: command.requested });
+      const { tail, drained, requested, markedMessage } = command;
+      Object.assign(task, { tail, drained, requested, markedMessage });
       command.ofTask = task;
     }
   }
@@ -129,12 +143,7 @@ export class FinishedNotifier {
       ...[...this.commands.values()].filter((running) => !running.ofTask)
         .map((running) => ({ running, label: `$(terminal) ${running.name}`, description: vscode.l10n.t('terminal command') })),
     ].filter((c) => !c.running.requested);
-    if (candidates.length === 0) {
-      void vscode.window.showInformationMessage(
-        vscode.l10n.t('Nothing is running. Start a task, or a command in a terminal with shell integration, then run this again.'),
-      );
-      return;
-    }
+    if (candidates.length === 0) return this.nothingRunning();
     const picked = candidates.length === 1
       ? candidates[0]
       : await vscode.window.showQuickPick(candidates, { title: vscode.l10n.t('Notify the group when which one finishes?') });
@@ -145,13 +154,49 @@ export class FinishedNotifier {
       return;
     }
     picked.running.requested = true;
-    vscode.window.setStatusBarMessage(vscode.l10n.t('$(bell) DingTalk will notify when "{0}" finishes', picked.running.name), 5000);
+    // Shown until it ends (not for a few seconds): whoever looks later still sees what is armed.
+    const marked = vscode.l10n.t('$(bell) DingTalk will notify when "{0}" finishes', picked.running.name);
+    picked.running.markedMessage = vscode.window.setStatusBarMessage(marked);
   }
 
-  private async finished(running: Running, exitCode: number | undefined): Promise<void> {
-    const durationMs = Date.now() - running.startedAt;
+  /** Says so when the last run already ended (the user was a moment too late), offering to send its result now. */
+  private async nothingRunning(): Promise<void> {
+    const last = this.lastUnreported;
+    if (!last || Date.now() - last.endedAt > RECENT_MS) {
+      void vscode.window.showInformationMessage(
+        vscode.l10n.t('Nothing is running. Start a task, or a command in a terminal with shell integration, then run this again.'),
+      );
+      return;
+    }
+    const sendNow = vscode.l10n.t('Send Result Now');
+    const exit = last.exitCode === undefined ? vscode.l10n.t('exit code unknown') : vscode.l10n.t('exit code {0}', last.exitCode);
+    const answer = await vscode.window.showInformationMessage(
+      vscode.l10n.t('"{0}" already finished {1} ago ({2}), so it can no longer be marked. Nothing else is running.',
+        last.running.name, formatDuration(Date.now() - last.endedAt), exit),
+      sendNow,
+    );
+    if (answer !== sendNow) return;
+    // Sent once, even if the button is pressed on two such messages; a later run stays on offer.
+    if (last.running.requested) return;
+    last.running.requested = true;
+    if (this.lastUnreported === last) this.lastUnreported = undefined;
+    await this.report(last);
+  }
+
+  /** Reports a run that ended if it was marked or ran long enough; otherwise remembers it for a late request. */
+  private async ended(running: Running, exitCode: number | undefined): Promise<void> {
+    const ended: Ended = { running, exitCode, endedAt: Date.now() };
+    running.markedMessage?.dispose();
     const longerThan = userSetting<number>('notify.longerThanSeconds', 0);
-    if (!running.requested && !(longerThan > 0 && durationMs >= longerThan * 1000)) return;
+    if (!running.requested && !(longerThan > 0 && ended.endedAt - running.startedAt >= longerThan * 1000)) {
+      this.lastUnreported = ended;
+      return;
+    }
+    await this.report(ended);
+  }
+
+  private async report({ running, exitCode, endedAt }: Ended): Promise<void> {
+    const durationMs = endedAt - running.startedAt;
     const robot = this.robots.defaultRobot();
     if (!robot) return;
     if (running.drained) await Promise.race([running.drained, new Promise((resolve) => setTimeout(resolve, DRAIN_TIMEOUT_MS))]);

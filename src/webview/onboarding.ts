@@ -171,6 +171,8 @@ function post(message: FromView): void {
 function submit(test: boolean): void {
   const values = readForm();
   remember();
+  // The previous save's result ("Robot "A" is ready") must not stand for this one while the extension works.
+  showStatus({ kind: 'progress', text: text('working') });
   post({ type: 'save', values, test });
 }
 

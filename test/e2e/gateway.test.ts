@@ -10,9 +10,9 @@ import * as path from 'node:path';
 import autocannon from 'autocannon';
 import { freePort, waitUntil } from '../support/codeServer';
 import { startDingTalkStandIn, StandIn } from '../support/dingtalkStandIn';
-import { addRobotInView } from '../support/dingtalkUi';
+import { addRobotInView, setInboundCredentials as setCredentialsInUi } from '../support/dingtalkUi';
 import { noteSecrets } from '../support/suiteSecrets';
-import { openSession, Session, squash, withScreenshotOnFailure, Workbench } from '../support/workbench';
+import { openSession, Session, setUpWithScreenshot, squash, withScreenshotOnFailure, Workbench } from '../support/workbench';
 
 const ROBOTS = {
   open: { accessToken: 'gwopen0123456789abcdef0123456789abcdef0123456789abcdef012345678', secret: 'SECgwopen0123456789abcdef0123456789abcdef0123456789abcdef012345' },
@@ -73,7 +73,7 @@ before(async () => {
     settings: { 'dingtalk.send.preview': false, 'dingtalk.gateway.port': port, 'dingtalk.tunnel.provider': 'url', 'dingtalk.tunnel.url': PUBLIC_URL },
   });
   wb = session.workbench;
-  await withScreenshotOnFailure(wb, 'gateway-setup', async () => {
+  await setUpWithScreenshot(wb, 'gateway-setup', async () => {
     await addRobotInView(wb, { name: 'Open', webhookUrl: standIn.webhookUrl(ROBOTS.open.accessToken), secret: ROBOTS.open.secret, dmPolicy: 'open' });
     await addRobotInView(wb, { name: 'Pairing', webhookUrl: standIn.webhookUrl(ROBOTS.pairing.accessToken), secret: ROBOTS.pairing.secret, dmPolicy: 'pairing' });
     await addRobotInView(wb, { name: 'Allow', webhookUrl: standIn.webhookUrl(ROBOTS.allow.accessToken), secret: ROBOTS.allow.secret, dmPolicy: 'allowlist', allowFrom: 'boss-1' });
@@ -91,14 +91,9 @@ after(async () => {
   await standIn?.close();
 });
 
-/** "DingTalk: Set Inbound Credentials" as a user goes through it. */
-async function setInboundCredentials(robot: string, kind: string, secret: string): Promise<void> {
-  noteSecrets(secret);
-  await wb.runCommand('DingTalk: Set Inbound Credentials');
-  await wb.pick(robot);
-  await wb.pick(kind);
-  await wb.answerInputBox(secret);
-  await wb.notification(`Inbound credentials saved for "${robot}"`);
+/** "DingTalk: Set Inbound Credentials" for one of this file's four robots. */
+function setInboundCredentials(robot: string, kind: string, secret: string): Promise<void> {
+  return setCredentialsInUi(wb, robot, kind, secret, { pickRobot: true });
 }
 
 async function inbox(): Promise<string> {

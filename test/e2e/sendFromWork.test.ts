@@ -8,14 +8,17 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { waitUntil } from '../support/codeServer';
 import { startDingTalkStandIn, Recorded, StandIn } from '../support/dingtalkStandIn';
 import { addRobotInView, answerMentionStep } from '../support/dingtalkUi';
-import { openSession, Session, withScreenshotOnFailure, Workbench } from '../support/workbench';
+import { openSession, Session, setUpWithScreenshot, withScreenshotOnFailure, Workbench } from '../support/workbench';
 
 const ROBOT = { accessToken: 'worktoken0123456789abcdef0123456789abcdef0123456789abcdef0123456', secret: 'SECwork0123456789abcdef0123456789abcdef0123456789abcdef0123456789' };
 const REMOTE = 'https://github.com/octo/hello.git';
 // Far above the marked task's few seconds, so its message can only come from Notify When Finished.
 const LONGER_THAN_SECONDS = 20;
+/** How long fail-later still runs once let go: the least its reported duration can be. */
+const RUNS_ON_SECONDS = 2;
 // Made-up values in the shapes secretlint's rules look for.
 const AWS_KEY_ID = 'AKIA' + 'Q3EGRT5YBHN7ZK2M';
 const AWS_SECRET = 'tV7x2Qm9Lp' + 'Zr4Kc8Wn1Hs6Jd3Fg5Bv0Ny2Xa7Ueq';
@@ -30,16 +33,26 @@ const CONFIG = [
   'print("ready")',
   '',
 ].join('\n');
+/** A shell command that says it started (a file), then waits until the test creates the `go` file (kept short: titles end at 100). */
+function holdUntilLetGo(name: string): string {
+  return `touch .${name}.on; until [ -e .${name}.go ]; do sleep .1; done`;
+}
+
 const TASKS = {
   version: '2.0.0',
   tasks: [
-    { label: 'fail-later', type: 'shell', command: 'sleep 3; echo compiling; echo "error TS2322: boom"; exit 1', problemMatcher: [] },
+    // Runs until the test lets it go (see letGo): it cannot end before Notify When Finished marked it.
+    {
+      label: 'fail-later', type: 'shell', problemMatcher: [],
+      command: `${holdUntilLetGo('fail-later')}; sleep ${RUNS_ON_SECONDS}; echo compiling; echo "error TS2322: boom"; exit 1`,
+    },
     { label: 'quick', type: 'shell', command: 'echo quick', problemMatcher: [] },
     { label: 'slow-ok', type: 'shell', command: `sleep ${LONGER_THAN_SECONDS + 1}; echo done`, problemMatcher: [] },
   ],
 };
 
 let root: string;
+let workspace: string;
 let repo: string;
 let standIn: StandIn;
 let session: Session;
@@ -57,7 +70,7 @@ function write(file: string, content: string): void {
 /** A workspace with a git repository whose origin is a GitHub URL rewritten to a local bare repository, and a plain folder. */
 function createWorkspace(): string {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'dingtalk-work-'));
-  const workspace = path.join(root, 'workspace');
+  workspace = path.join(root, 'workspace');
   const bare = path.join(root, 'hello.git');
   repo = path.join(workspace, 'repo');
   fs.mkdirSync(repo, { recursive: true });
@@ -117,6 +130,33 @@ async function runTask(label: string): Promise<void> {
   await wb.pick(label);
 }
 
+/** Waits until the command of holdUntilLetGo(name) runs. */
+async function waitUntilStarted(name: string): Promise<void> {
+  const started = path.join(workspace, `.${name}.on`);
+  await waitUntil(() => fs.existsSync(started), 30_000, `"${name}" to start`);
+}
+
+/**
+ * Runs Notify When Finished for the one running command and waits for what it shows the user once it marked
+ * it (the status bar message, shown until the command ends); only then lets the command end. Returns when it
+ * was let go.
+ */
+async function notifyWhenFinishedThenLetGo(name: string, shownName = name): Promise<{ markedSeen: number; letGo: number }> {
+  await wb.runCommand('DingTalk: Notify When Finished');
+  const statusBar = wb.page.locator('#workbench\\.parts\\.statusbar');
+  const marked = statusBar.filter({ hasText: `DingTalk will notify when "${shownName}" finishes` });
+  await marked.waitFor({ timeout: 30_000 }).catch(async (error: Error) => {
+    const toasts = wb.page.locator('.notifications-toasts');
+    const shown = await Promise.all([statusBar.innerText(), toasts.innerText()].map((p) => p.catch(() => '')));
+    throw new Error(`"${shownName}" was not marked; status bar and notifications: ${JSON.stringify(shown)}\n${error.message}`);
+  });
+  const markedSeen = Date.now();
+  fs.writeFileSync(path.join(workspace, `.${name}.go`), '');
+  const letGo = Date.now();
+  await marked.waitFor({ state: 'hidden', timeout: 30_000 });
+  return { markedSeen, letGo };
+}
+
 before(async () => {
   standIn = await startDingTalkStandIn({ robots: [ROBOT] });
   session = await openSession({
@@ -124,7 +164,8 @@ before(async () => {
     settings: { 'dingtalk.send.preview': false, 'git.enabled': true, 'dingtalk.notify.longerThanSeconds': LONGER_THAN_SECONDS },
   });
   wb = session.workbench;
-  await addRobotInView(wb, { name: 'Team', webhookUrl: standIn.webhookUrl(ROBOT.accessToken), secret: ROBOT.secret });
+  await setUpWithScreenshot(wb, 'sendFromWork-setup', () =>
+    addRobotInView(wb, { name: 'Team', webhookUrl: standIn.webhookUrl(ROBOT.accessToken), secret: ROBOT.secret }));
   standIn.reset();
 });
 after(async () => {
@@ -243,16 +284,23 @@ describe('notify when finished', () => {
   test('a task that exits 1, marked with Notify When Finished: one markdown message with ❌, exit code 1, duration', async (t) => {
     await withScreenshotOnFailure(wb, t.name, async () => {
       const already = standIn.accepted.length;
+      const asked = Date.now();
       await runTask('fail-later');
-      await wb.runCommand('DingTalk: Notify When Finished');
+      await waitUntilStarted('fail-later');
+      const { markedSeen, letGo } = await notifyWhenFinishedThenLetGo('fail-later');
       const body = (await nextMessage(already)).body;
+      const received = Date.now();
       assert.equal(body.msgtype, 'markdown');
       assert.equal(body.markdown.title, '❌ fail-later failed');
       const text: string = body.markdown.text;
       assert.match(text, /^### ❌ `fail-later` failed\n/);
       assert.match(text, /\n- Exit code: 1\n/);
+      // It was marked while it ran and ran on RUNS_ON_SECONDS after the test let it go: at least that, plus the
+      // time from seeing the mark to letting go; at most Run Task to the message (± the 0.1 s it rounds to).
       const seconds = Number(/\n- Duration: ([\d.]+) s\n/.exec(text)?.[1]);
-      assert.ok(seconds >= 3 && seconds < LONGER_THAN_SECONDS, `duration ${seconds} s`);
+      const [least, most] = [RUNS_ON_SECONDS + (letGo - markedSeen) / 1000 - 0.05, (received - asked) / 1000 + 0.05];
+      const expected = `duration ${seconds} s, expected ${least}…${most} s`;
+      assert.ok(seconds >= least && seconds <= most && seconds < LONGER_THAN_SECONDS, expected);
       assert.match(text, /\n- Folder: `workspace`\n/);
       // Tasks run with shell integration here, so the task's own output is in the message.
       assert.match(text, /\nLast 20 lines:\n\n```text\n(.*\n)*compiling\nerror TS2322: boom\n```$/);
@@ -282,14 +330,38 @@ describe('notify when finished', () => {
       await wb.page.keyboard.press('Enter');
       await wb.page.locator('.terminal-wrapper.active .terminal-command-decoration').first().waitFor();
       const already = standIn.accepted.length;
-      await wb.page.keyboard.type('sleep 3; echo line-one; echo line-two; (exit 3)');
+      const command = `${holdUntilLetGo('t')}; echo line-one; echo line-two; (exit 3)`;
+      await wb.page.keyboard.type(command);
       await wb.page.keyboard.press('Enter');
-      await wb.runCommand('DingTalk: Notify When Finished');
+      await waitUntilStarted('t');
+      await notifyWhenFinishedThenLetGo('t', command);
       const body = (await nextMessage(already)).body;
       const text: string = body.markdown.text;
-      assert.equal(body.markdown.title, '❌ sleep 3; echo line-one; echo line-two; (exit 3) failed');
+      assert.equal(body.markdown.title, `❌ ${command} failed`);
       assert.match(text, /\n- Exit code: 3\n/);
       assert.match(text, /Last 20 lines:\n\n```text\n(.*\n)*line-one\nline-two\n```/);
+    });
+  });
+
+  test('a moment too late: Notify When Finished says the command already finished, and can still send its result', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      await wb.page.locator('.terminal-wrapper.active .xterm').click();
+      // A failed command gets its error decoration once shell integration reported its end.
+      const failedMarks = wb.page.locator('.terminal-wrapper.active .terminal-command-decoration.error');
+      const failedBefore = await failedMarks.count();
+      const already = standIn.accepted.length;
+      const command = 'echo too-late; (exit 4)';
+      await wb.page.keyboard.type(command);
+      await wb.page.keyboard.press('Enter');
+      await waitUntil(async () => (await failedMarks.count()) > failedBefore, 30_000, 'the command to end');
+      await wb.runCommand('DingTalk: Notify When Finished');
+      const toast = await wb.notification(`"${command}" already finished`);
+      assert.match(await toast.innerText(), /\(exit code 4\), so it can no longer be marked/);
+      await toast.locator('.monaco-button', { hasText: 'Send Result Now' }).click();
+      const body = (await nextMessage(already)).body;
+      assert.equal(body.markdown.title, `❌ ${command} failed`);
+      assert.match(body.markdown.text, /\n- Exit code: 4\n/);
+      assert.match(body.markdown.text, /\ntoo-late\n```$/);
     });
   });
 });

@@ -26,14 +26,23 @@ export async function fillRobotForm(wb: Workbench, robot: RobotForm): Promise<Fr
   return view;
 }
 
-/** Fills the onboarding form and presses Save (with test message) or "Add without Testing". */
+/**
+ * Fills the onboarding form and presses Save (with test message) or "Add without Testing", then waits for this
+ * save's result: pressing a button replaces the previous result with "Working…" at once, and the default
+ * expectations name the robot, so adding several robots in a row never reads the one before's "ready".
+ */
 export async function addRobotInView(wb: Workbench, robot: RobotForm, options: { test: boolean; expect?: RegExp } = { test: true }): Promise<string> {
   const view = await fillRobotForm(wb, robot);
   if (options.test) await view.locator('button.primary', { hasText: 'Save' }).click();
   else await view.locator('#save-only').click();
-  const expected = options.expect ?? (options.test ? /delivered/ : /not tested/);
   const status = view.locator('[role="status"]');
-  await status.filter({ hasText: expected }).waitFor({ timeout: 30_000 });
+  const named = `"${robot.name}"`;
+  const expected = options.expect ?? (options.test ? /delivered/ : /not tested/);
+  const result = options.expect ? status.filter({ hasText: expected }) : status.filter({ hasText: expected }).filter({ hasText: named });
+  await result.waitFor({ timeout: 30_000 }).catch(async (error: Error) => {
+    const shown = await status.innerText().catch(() => '(no status)');
+    throw new Error(`adding robot ${named}: expected a status matching ${expected}, the view shows "${shown}"\n${error.message}`);
+  });
   return status.innerText();
 }
 

@@ -213,6 +213,21 @@ export async function withScreenshotOnFailure<T>(workbench: Workbench, name: str
   }
 }
 
+/**
+ * A before-hook's UI steps: on failure, the screenshot as above, and the error printed to stderr at once in a
+ * banner. node:test reports a failed hook only as its tests being "cancelled", far from the cause.
+ */
+export async function setUpWithScreenshot<T>(workbench: Workbench, name: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await withScreenshotOnFailure(workbench, name, step);
+  } catch (error) {
+    const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    const rule = '='.repeat(72);
+    process.stderr.write(`\n${rule}\nSET-UP FAILED: ${name} (every test of this file is cancelled)\n${text}\n${rule}\n`);
+    throw error;
+  }
+}
+
 export function packagedVsix(): string {
   const { name, version } = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { name: string; version: string };
   const file = path.join(repoRoot, `${name}-${version}.vsix`);
