@@ -5,10 +5,25 @@ import * as fs from 'node:fs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
+/**
+ * undici carries llhttp twice, as WebAssembly with and without SIMD (70 KB each), and falls back to the portable
+ * one when the SIMD one cannot load. Only the portable one is bundled: it runs on every platform VS Code does,
+ * and parsing DingTalk's few-hundred-byte answers is not where time goes (bench/: the send pipeline row).
+ */
+const portableLlhttpOnly = {
+  name: 'portable-llhttp-only',
+  setup(build) {
+    build.onResolve({ filter: /llhttp_simd-wasm\.js$/ }, (args) => ({ path: args.path, namespace: 'no-simd' }));
+    build.onLoad({ filter: /.*/, namespace: 'no-simd' }, () => ({
+      contents: "throw new Error('the SIMD build of llhttp is not bundled');", loader: 'js',
+    }));
+  },
+};
 const common = { bundle: true, minify: production, sourcemap: production ? false : 'linked', sourcesContent: false, logLevel: 'warning' };
 
 const contexts = await Promise.all([
-  esbuild.context({ ...common, entryPoints: ['src/extension.ts'], format: 'cjs', platform: 'node', target: 'node20', outfile: 'dist/extension.js', external: ['vscode'] }),
+  esbuild.context({ ...common, entryPoints: ['src/extension.ts'], format: 'cjs', platform: 'node', target: 'node20', outfile: 'dist/extension.js', external: ['vscode'],
+    plugins: [portableLlhttpOnly] }),
   esbuild.context({ ...common, entryPoints: ['src/webview/onboarding.ts'], format: 'iife', platform: 'browser', target: 'es2022', outfile: 'dist/onboarding.js' }),
 ]);
 

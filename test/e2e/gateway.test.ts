@@ -53,7 +53,9 @@ function callbackBody(c: Callback): Record<string, unknown> {
   };
 }
 
-async function postCallback(secret: string | undefined, body: unknown, options: { timestamp?: number; path?: string; raw?: string; method?: string; headers?: Record<string, string> } = {}) {
+interface PostOptions { timestamp?: number; path?: string; raw?: string; method?: string; headers?: Record<string, string> }
+
+async function postCallback(secret: string | undefined, body: unknown, options: PostOptions = {}) {
   const timestamp = options.timestamp ?? Date.now();
   const headers: Record<string, string> = { 'Content-Type': 'application/json', ...options.headers };
   if (secret) {

@@ -31,7 +31,9 @@ export async function fillRobotForm(wb: Workbench, robot: RobotForm): Promise<Fr
  * save's result: pressing a button replaces the previous result with "Working…" at once, and the default
  * expectations name the robot, so adding several robots in a row never reads the one before's "ready".
  */
-export async function addRobotInView(wb: Workbench, robot: RobotForm, options: { test: boolean; expect?: RegExp } = { test: true }): Promise<string> {
+export async function addRobotInView(
+  wb: Workbench, robot: RobotForm, options: { test: boolean; expect?: RegExp } = { test: true },
+): Promise<string> {
   const view = await fillRobotForm(wb, robot);
   if (options.test) await view.locator('button.primary', { hasText: 'Save' }).click();
   else await view.locator('#save-only').click();
@@ -62,7 +64,9 @@ export async function answerMentionStep(wb: Workbench, picks: string[] = []): Pr
 }
 
 /** "DingTalk: Set Inbound Credentials" as a user goes through it (one robot: no robot picker). */
-export async function setInboundCredentials(wb: Workbench, robot: string, kind: string, secret: string, options: { pickRobot?: boolean } = {}): Promise<void> {
+export async function setInboundCredentials(
+  wb: Workbench, robot: string, kind: string, secret: string, options: { pickRobot?: boolean } = {},
+): Promise<void> {
   noteSecrets(secret);
   await wb.runCommand('DingTalk: Set Inbound Credentials');
   if (options.pickRobot) await wb.pick(robot);
