@@ -200,6 +200,23 @@ export async function openSession(options: CodeServerOptions = {}): Promise<Sess
   }
 }
 
+/**
+ * Another window of the same browser profile (so the same SecretStorage, as desktop VS Code's windows share
+ * it), on `folder` or the session's workspace: its own extension host, sharing global storage.
+ */
+export async function openAnotherWindow(session: Session, folder?: string): Promise<Workbench> {
+  const page = await session.workbench.page.context().newPage();
+  const workbench = new Workbench(page, session.server);
+  if (folder) {
+    await page.goto(`${session.server.baseUrl}/?folder=${encodeURIComponent(folder)}`);
+    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    await page.waitForSelector('#workbench\\.parts\\.statusbar', { timeout: 60_000 });
+  } else {
+    await workbench.open();
+  }
+  return workbench;
+}
+
 /** Runs a UI step and saves a screenshot named after the test when it fails. */
 export async function withScreenshotOnFailure<T>(workbench: Workbench, name: string, step: () => Promise<T>): Promise<T> {
   try {
