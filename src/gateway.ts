@@ -149,8 +149,9 @@ export class Gateway implements vscode.Disposable {
 
   private async claimAndStart(reason: StartReason): Promise<void> {
     await this.leftoverCleanup;
-    if (!(await this.windows.claim(this.stateValue))) {
-      if (reason === 'user') await this.showState();
+    if (!(await this.windows.claim(this.stateValue, reason === 'takeover'))) {
+      this.log.info(`gateway not started here: ${this.windows.elsewhere ? `it runs in window "${this.windows.elsewhere.label}"` : 'another window is starting it'}`);
+      if (reason === 'user') void this.showState();
       return;
     }
     let started = false;
@@ -168,7 +169,9 @@ export class Gateway implements vscode.Disposable {
     const config = this.config();
     if (config.mode === 'stream') return this.startStream(reason);
     if (!this.keys.some(canReceive)) {
-      await explainNoInboundCredentials();
+      this.log.warn('gateway not started: no robot has inbound credentials');
+      // Not awaited here (nor below): an unanswered prompt must not hold the gateway's lease.
+      void explainNoInboundCredentials();
       return false;
     }
     const { startGatewayServer } = await import('./core/gateway/server');
@@ -182,8 +185,7 @@ export class Gateway implements vscode.Disposable {
         onRejected: (rejected, detail) => this.rejections.add(rejected, detail),
       });
     } catch (error) {
-      const retry = await explainListenError(this.log, error as NodeJS.ErrnoException, config.host, config.port);
-      if (retry) void Promise.resolve().then(() => this.start());
+      void explainListenError(this.log, error as NodeJS.ErrnoException, config.host, config.port).then((retry) => { if (retry) void this.start(); });
       return false;
     }
     const url = this.server.url;
@@ -193,7 +195,7 @@ export class Gateway implements vscode.Disposable {
     if (config.tunnel !== 'none') {
       await this.openTunnel(config.tunnel, { port: config.port, path: config.path, url: config.tunnelUrl, publicPort: config.publicPort, command: config.tunnelCommand });
     }
-    if (reason !== 'takeover') await this.showState();
+    if (reason !== 'takeover') void this.showState();
     return true;
   }
 
@@ -226,7 +228,8 @@ export class Gateway implements vscode.Disposable {
   private async startStream(reason: StartReason): Promise<boolean> {
     const apps = await streamApps(this.robots);
     if (apps.length === 0) {
-      await explainNoStreamCredentials();
+      this.log.warn('gateway not started: no robot has a Client ID and Client Secret for Stream mode');
+      void explainNoStreamCredentials();
       return false;
     }
     const total = apps.length;
@@ -235,7 +238,7 @@ export class Gateway implements vscode.Disposable {
       receive: (message, robotId) => this.receive(message, robotId),
       connected: (connected) => { if (this.stateValue.kind === 'stream') this.setState({ kind: 'stream', connected, total }); },
     });
-    if (reason !== 'takeover') await this.showState();
+    if (reason !== 'takeover') void this.showState();
     return true;
   }
 

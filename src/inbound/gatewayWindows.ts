@@ -71,8 +71,8 @@ export class GatewayWindows implements vscode.Disposable {
   }
 
   /** Becomes the owner if nobody is (then starts the bus); false when another window runs the gateway. */
-  async claim(status: GatewayStatus): Promise<boolean> {
-    if (!(await this.ownership.claim(status))) return false;
+  async claim(status: GatewayStatus, takeover = false): Promise<boolean> {
+    if (!(await this.ownership.claim(status, takeover))) return false;
     this.disconnect();
     this.pairing.remote = undefined;
     const book = (await this.pairing.book()).toJSON();
@@ -137,20 +137,24 @@ export class GatewayWindows implements vscode.Disposable {
   /** Once a second and on every change: take a wanted gateway nobody runs, when this window has autoStart. */
   private async tick(): Promise<void> {
     if (this.closed || this.takingOver || this.ownership.isOwner) return;
-    const view = this.ownership.view;
+    this.takingOver = true;
+    try {
+      await this.takeOverIfWanted();
+    } finally {
+      this.takingOver = false;
+    }
+  }
+
+  private async takeOverIfWanted(): Promise<void> {
+    const view = await this.ownership.refresh();
     if (view.owner) {
       if (!view.self && !this.client) void this.connect(view.owner);
       return;
     }
     if (!view.wanted || !autoStart()) return;
     if (!shouldTakeOver(view, autoStart(), await this.ownership.leaseFree())) return;
-    this.takingOver = true;
-    try {
-      this.log.info('the gateway is wanted and no window runs it: starting it here');
-      await this.host.takeOver();
-    } finally {
-      this.takingOver = false;
-    }
+    this.log.info('the gateway is wanted and no window runs it: starting it here');
+    await this.host.takeOver();
   }
 
   /** One connection to the owner at a time (a second one would show each message twice). */

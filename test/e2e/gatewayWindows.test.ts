@@ -9,20 +9,23 @@ import { execFileSync } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { freePort, waitUntil } from '../support/codeServer';
+import type { Browser } from 'playwright-core';
+import { launchBrowser } from '../support/browser';
+import { CodeServer, freePort, startCodeServer, waitUntil } from '../support/codeServer';
 import { startDingTalkStandIn, StandIn } from '../support/dingtalkStandIn';
 import { addRobotInView, setInboundCredentials } from '../support/dingtalkUi';
 import { noteSecrets } from '../support/suiteSecrets';
-import { openAnotherWindow, openSession, Session, squash, withScreenshotOnFailure, Workbench } from '../support/workbench';
+import { openAnotherWindow, packagedVsix, squash, withScreenshotOnFailure, Workbench } from '../support/workbench';
 
 const ROBOT = { accessToken: 'gwwin00123456789abcdef0123456789abcdef0123456789abcdef012345678', secret: 'SECgwwin00123456789abcdef0123456789abcdef0123456789abcdef012345' };
 const APP_SECRET = 'app-secret-windows-Zx9Qw8Er7Ty6Ui5Op4As3Df2G';
 const TAKEOVER_LIMIT_MS = 10_000;
 
 let standIn: StandIn;
-let session: Session;
+let server: CodeServer;
+let browser: Browser;
 let port: number;
-/** Window A opens the session's workspace; window B another folder, so each has its own name. */
+/** Window A opens the server's workspace; window B another folder, so each has its own name. */
 let a: Workbench;
 let b: Workbench;
 let secondFolder: string;
@@ -60,12 +63,12 @@ async function listenerAnswers(): Promise<boolean> {
 function extensionHosts(): number[] {
   const out = execFileSync('ps', ['-eo', 'pid=,pgid=,args='], { encoding: 'utf8' });
   return out.split('\n').map((line) => line.trim().match(/^(\d+)\s+(\d+)\s+(.*)$/)).filter((m): m is RegExpMatchArray => !!m)
-    .filter((m) => Number(m[2]) === session.server.pid && /extensionHost/.test(m[3])).map((m) => Number(m[1]));
+    .filter((m) => Number(m[2]) === server.pid && /extensionHost/.test(m[3])).map((m) => Number(m[1]));
 }
 
 /** The extension host that runs the gateway, as the extension records it in global storage. */
 function ownerPid(): number | undefined {
-  const file = path.join(session.server.userDataDir, 'User', 'globalStorage', 'dingtalk-vscode.dingtalk', 'gateway', 'owner.json');
+  const file = path.join(server.userDataDir, 'User', 'globalStorage', 'dingtalk-vscode.dingtalk', 'gateway', 'owner.json');
   try {
     return (JSON.parse(fs.readFileSync(file, 'utf8')) as { owner?: { pid: number } }).owner?.pid;
   } catch {
@@ -89,11 +92,16 @@ before(async () => {
   standIn = await startDingTalkStandIn({ robots: [ROBOT] });
   port = await freePort();
   noteSecrets(APP_SECRET);
-  session = await openSession({
+  server = await startCodeServer({
+    vsix: packagedVsix(),
     settings: { 'dingtalk.send.preview': false, 'dingtalk.gateway.port': port, 'dingtalk.gateway.autoStart': true },
   });
-  a = session.workbench;
-  secondFolder = path.join(session.server.dir, 'second-repo');
+  browser = await launchBrowser();
+  // One browser profile (context) for both windows, as one user's desktop VS Code.
+  const profile = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  a = new Workbench(await profile.newPage(), server);
+  await a.open();
+  secondFolder = path.join(server.dir, 'second-repo');
   fs.mkdirSync(secondFolder, { recursive: true });
   await withScreenshotOnFailure(a, 'gateway-windows-setup', async () => {
     await addRobotInView(a, { name: 'Team', webhookUrl: standIn.webhookUrl(ROBOT.accessToken), secret: ROBOT.secret, dmPolicy: 'pairing' });
@@ -105,7 +113,8 @@ before(async () => {
 });
 
 after(async () => {
-  await session?.close();
+  await browser?.close();
+  await server?.stop();
   await standIn?.close();
 });
 
@@ -114,7 +123,7 @@ describe('the gateway across two windows', () => {
     await withScreenshotOnFailure(a, t.name, async () => {
       const ownerA = ownerPid();
       assert.ok(ownerA && extensionHosts().includes(ownerA), `window A's extension host ${ownerA} runs the gateway`);
-      b = await openAnotherWindow(session, secondFolder);
+      b = await openAnotherWindow(a, secondFolder);
       await waitUntil(() => extensionHosts().length === 2, 30_000, 'two extension hosts');
       const hosts = extensionHosts();
       assert.equal(new Set(hosts).size, 2, `two distinct extension hosts: ${hosts.join(', ')}`);
@@ -130,6 +139,7 @@ describe('the gateway across two windows', () => {
   });
 
   test('a sender approved in window B gets through the gateway of window A, and shows in both Inboxes', async (t) => {
+    assert.ok(b, 'window B is open');
     await withScreenshotOnFailure(b, t.name, async () => {
       const stranger = { id: 'stranger-42', nick: 'Wang Fang' };
       assert.equal(await postCallback(callbackBody('let me in', stranger)), 200);
@@ -154,6 +164,7 @@ describe('the gateway across two windows', () => {
   });
 
   test('window B stops the gateway that runs in window A; window A starts it again', async (t) => {
+    assert.ok(b, 'window B is open');
     await withScreenshotOnFailure(b, t.name, async () => {
       await b.runCommand('DingTalk: Show Status');
       await b.pick('running in another window');
@@ -161,7 +172,10 @@ describe('the gateway across two windows', () => {
       await waitUntil(async () => !(await listenerAnswers()), 10_000, 'the listener to close');
       await waitUntil(() => ownerPid() === undefined, 10_000, 'nobody to run the gateway');
       assert.ok((await gatewayStatus(b)).includes('Gateway: stopped'));
-      // Stopped by a user: window B (autoStart) does not take it over.
+    });
+    // Stopped by a user: window B (autoStart) does not take it over; window A starts it again.
+    await withScreenshotOnFailure(a, `${t.name}-A`, async () => {
+      await a.page.bringToFront();
       await a.runCommand('DingTalk: Start Gateway');
       await a.notification(/Gateway listening/);
       assert.ok(await listenerAnswers());
@@ -169,6 +183,7 @@ describe('the gateway across two windows', () => {
   });
 
   test('closing the window that runs the gateway: the other takes over within 10 s', async (t) => {
+    assert.ok(b, 'window B is open');
     await withScreenshotOnFailure(b, t.name, async () => {
       const ownerA = ownerPid();
       assert.ok(ownerA);

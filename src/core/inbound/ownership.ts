@@ -90,6 +90,7 @@ export class GatewayOwnership {
   private readonly listeners = new Set<(view: OwnershipView) => void>();
   private lostListener?: () => void;
   private writes: Promise<void> = Promise.resolve();
+  private refreshing: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: OwnershipOptions) {
     this.staleMs = options.staleMs ?? 5_000;
@@ -138,10 +139,19 @@ export class GatewayOwnership {
     this.poll.unref?.();
   }
 
-  /** Takes the gateway if nobody runs it; true when this window is the owner now. */
-  async claim(status: GatewayStatus): Promise<boolean> {
+  /**
+   * Takes the gateway if nobody runs it; true when this window is the owner now. A takeover (`onlyIfWanted`)
+   * gives the lease back when the gateway was stopped meanwhile: wanted is written only under the lease, so
+   * what is read once it is held is the last word.
+   */
+  async claim(status: GatewayStatus, onlyIfWanted = false): Promise<boolean> {
     await fs.mkdir(this.options.dir, { recursive: true, mode: 0o700 });
     if (!(await this.lease.tryAcquire())) {
+      await this.refresh();
+      return false;
+    }
+    if (onlyIfWanted && !parseOwnerFile(await fs.readFile(this.file, 'utf8').catch(() => undefined)).wanted) {
+      await this.lease.release();
       await this.refresh();
       return false;
     }
@@ -172,10 +182,17 @@ export class GatewayOwnership {
     return !(await lockfile.check(this.lockPath, { lockfilePath: this.lockPath, realpath: false, stale: this.staleMs }).catch(() => false));
   }
 
-  async refresh(): Promise<OwnershipView> {
+  /** Reads the owner file and the lease again (one read at a time, so the last view is the newest). */
+  refresh(): Promise<OwnershipView> {
+    const next = this.refreshing.then(() => this.read());
+    this.refreshing = next.catch(() => undefined);
+    return next;
+  }
+
+  private async read(): Promise<OwnershipView> {
+    const self = this.lease.held;
     const text = await fs.readFile(this.file, 'utf8').catch(() => undefined);
     const stored = parseOwnerFile(text);
-    const self = this.lease.held;
     // An owner record whose lease is gone (SIGKILL, crash) names nobody.
     const alive = stored.owner && (self ? stored.owner.id === this.id : !(await this.leaseFree()));
     const view: OwnershipView = { wanted: stored.wanted, self, ...(alive ? { owner: stored.owner } : {}) };
