@@ -96,7 +96,9 @@ export class Gateway implements vscode.Disposable {
     const elsewhere = this.windows.elsewhere;
     const lines = s.kind === 'stopped' && elsewhere ? elsewhereLines(elsewhere) : [statusLine(s)];
     if (s.kind === 'listening' && s.publicUrl) lines.push(vscode.l10n.t('Public URL: {0}', s.publicUrl));
-    if (s.kind === 'listening' && s.exposed) lines.push(vscode.l10n.t('Warning: reachable from other computers (dingtalk.gateway.host is not a loopback address)'));
+    if (s.kind === 'listening' && s.exposed) {
+      lines.push(vscode.l10n.t('Warning: reachable from other computers (dingtalk.gateway.host is not a loopback address)'));
+    }
     const last = this.inbox.lastReceivedAt();
     if (last) lines.push(vscode.l10n.t('Last message: {0}', formatTime(last)));
     const rejection = this.rejections.last;
@@ -150,7 +152,9 @@ export class Gateway implements vscode.Disposable {
   private async claimAndStart(reason: StartReason): Promise<void> {
     await this.leftoverCleanup;
     if (!(await this.windows.claim(this.stateValue, reason === 'takeover'))) {
-      this.log.info(`gateway not started here: ${this.windows.elsewhere ? `it runs in window "${this.windows.elsewhere.label}"` : 'another window is starting it'}`);
+      const where = this.windows.elsewhere;
+      const why = where ? `it runs in window "${where.label}"` : 'another window took it, or it was stopped';
+      this.log.info(`gateway not started here: ${why}`);
       if (reason === 'user') void this.showState();
       return;
     }
@@ -185,7 +189,9 @@ export class Gateway implements vscode.Disposable {
         onRejected: (rejected, detail) => this.rejections.add(rejected, detail),
       });
     } catch (error) {
-      void explainListenError(this.log, error as NodeJS.ErrnoException, config.host, config.port).then((retry) => { if (retry) void this.start(); });
+      void explainListenError(this.log, error as NodeJS.ErrnoException, config.host, config.port).then((retry) => {
+        if (retry) void this.start();
+      });
       return false;
     }
     const url = this.server.url;
@@ -193,7 +199,8 @@ export class Gateway implements vscode.Disposable {
     this.setState({ kind: 'listening', url, exposed: !isLoopbackHost(config.host) });
     if (!isLoopbackHost(config.host)) this.warnExposed(config.host);
     if (config.tunnel !== 'none') {
-      await this.openTunnel(config.tunnel, { port: config.port, path: config.path, url: config.tunnelUrl, publicPort: config.publicPort, command: config.tunnelCommand });
+      const { port, path, tunnelUrl: url, publicPort, tunnelCommand: command } = config;
+      await this.openTunnel(config.tunnel, { port, path, url, publicPort, command });
     }
     if (reason !== 'takeover') void this.showState();
     return true;
@@ -204,7 +211,10 @@ export class Gateway implements vscode.Disposable {
     this.log.warn(`gateway bound to ${host}, not a loopback address: reachable from other computers`);
     if (this.warnedExposed) return;
     this.warnedExposed = true;
-    void vscode.window.showWarningMessage(vscode.l10n.t('The gateway listens on {0}, so other computers on that network can reach it. Use 127.0.0.1 with a tunnel unless you mean this (setting dingtalk.gateway.host).', host));
+    void vscode.window.showWarningMessage(vscode.l10n.t(
+      'The gateway listens on {0}, so other computers on that network can reach it. Use 127.0.0.1 with a tunnel unless you mean this (setting dingtalk.gateway.host).',
+      host,
+    ));
   }
 
   private async openTunnel(provider: TunnelProvider, options: Omit<TunnelOptions, 'provider' | 'env'>): Promise<void> {
@@ -248,7 +258,8 @@ export class Gateway implements vscode.Disposable {
       try {
         await this.windows.stopElsewhere();
       } catch (error) {
-        void vscode.window.showErrorMessage(vscode.l10n.t('The gateway could not be stopped: {0}', error instanceof Error ? error.message : String(error)));
+        const message = error instanceof Error ? error.message : String(error);
+        void vscode.window.showErrorMessage(vscode.l10n.t('The gateway could not be stopped: {0}', message));
       }
       return;
     }

@@ -43,6 +43,7 @@ export async function removeLeftoverFunnel(context: vscode.ExtensionContext, log
     if (removed) log.info(`removed the Tailscale Funnel route on port ${left.publicPort} left by an earlier session`);
     await forgetFunnel(context);
   } catch (error) {
-    log.warn(`could not remove the Funnel route left on port ${left.publicPort}: ${error instanceof Error ? error.message : String(error)}`);
+    const message = error instanceof Error ? error.message : String(error);
+    log.warn(`could not remove the Funnel route left on port ${left.publicPort}: ${message}`);
   }
 }

@@ -122,7 +122,8 @@ export class Pairing {
 
   async approve(robotId: string, code: string): Promise<void> {
     const op: PairingOp = { op: 'approve', robotId, value: code };
-    const user = (this.remote ? await this.remote(op) : await this.applyApprove(robotId, code)) as { userId: string; nick?: string } | undefined;
+    type Approved = { userId: string; nick?: string } | undefined;
+    const user = (this.remote ? await this.remote(op) : await this.applyApprove(robotId, code)) as Approved;
     if (!user) {
       void vscode.window.showWarningMessage(vscode.l10n.t('That pairing code is unknown or expired.'));
       return;

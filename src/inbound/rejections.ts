@@ -7,7 +7,9 @@ import type { Log } from '../log';
 
 const REJECTION_LOG_INTERVAL_MS = 10_000;
 /** Refusals a client without credentials can cause, and so flood the log with. */
-const UNAUTHENTICATED_REASONS: ReadonlySet<string> = new Set<RejectReason>(['unauthenticated', 'stale', 'tooLarge', 'badJson', 'notDingTalk', 'duplicate', 'notFound', 'badMethod']);
+const UNAUTHENTICATED_REASONS: ReadonlySet<string> = new Set<RejectReason>([
+  'unauthenticated', 'stale', 'tooLarge', 'badJson', 'notDingTalk', 'duplicate', 'notFound', 'badMethod',
+]);
 
 export class Rejections {
   private lastValue?: { reason: string; at: number };
@@ -49,6 +51,7 @@ export class Rejections {
     if (!report) return;
     clearTimeout(report.timer);
     this.reports.delete(reason);
-    if (report.unlogged > 0) this.log.warn(`gateway refused ${report.unlogged} more requests (${reason}) in the last ${REJECTION_LOG_INTERVAL_MS / 1000} s`);
+    if (report.unlogged === 0) return;
+    this.log.warn(`gateway refused ${report.unlogged} more requests (${reason}) in the last ${REJECTION_LOG_INTERVAL_MS / 1000} s`);
   }
 }

@@ -55,8 +55,9 @@ export async function openStreams(apps: StreamApp[], log: Log, handlers: StreamH
     // start() keeps trying through an outage ('reconnecting') and settles once connected: wait for the first attempt only.
     const started = client.start().then(() => log.info(`stream connected for ${app.robot.name}`), (error: unknown) => {
       if ((error as { kind?: unknown }).kind === 'stopped') return;
-      log.error(`stream for ${app.robot.name}: ${error instanceof Error ? error.message : String(error)}`);
-      void vscode.window.showErrorMessage(vscode.l10n.t('Stream mode for "{0}" could not connect: {1}', app.robot.name, error instanceof Error ? error.message : String(error)));
+      const message = error instanceof Error ? error.message : String(error);
+      log.error(`stream for ${app.robot.name}: ${message}`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('Stream mode for "{0}" could not connect: {1}', app.robot.name, message));
     });
     await Promise.race([started, client.firstAttempt()]);
   }

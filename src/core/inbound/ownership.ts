@@ -191,10 +191,13 @@ export class GatewayOwnership {
 
   private async read(): Promise<OwnershipView> {
     const self = this.lease.held;
+    // The lease first, then the file: an owner writes the file before it lets the lease go, so a free lease
+    // is never paired with the file as it was before that last write.
+    const heldElsewhere = !self && !(await this.leaseFree());
     const text = await fs.readFile(this.file, 'utf8').catch(() => undefined);
     const stored = parseOwnerFile(text);
     // An owner record whose lease is gone (SIGKILL, crash) names nobody.
-    const alive = stored.owner && (self ? stored.owner.id === this.id : !(await this.leaseFree()));
+    const alive = stored.owner && (self ? stored.owner.id === this.id : heldElsewhere);
     const view: OwnershipView = { wanted: stored.wanted, self, ...(alive ? { owner: stored.owner } : {}) };
     if (JSON.stringify(view) !== JSON.stringify(this.viewValue)) {
       this.viewValue = view;
@@ -212,7 +215,8 @@ export class GatewayOwnership {
 
   private writeOwner(wanted: boolean): Promise<void> {
     const owner: OwnerRecord = {
-      id: this.id, pid: process.pid, label: this.options.label, since: this.since, status: this.status, socket: this.socket, token: this.token,
+      id: this.id, pid: process.pid, label: this.options.label, since: this.since,
+      status: this.status, socket: this.socket, token: this.token,
     };
     return this.enqueueWrite({ wanted, owner }).then(() => this.refresh().then(() => undefined));
   }
