@@ -64,6 +64,21 @@ describe('gateway ownership', () => {
     await Promise.all([a.close(), b.close()]);
   });
 
+  test('a takeover that comes after a user stopped the gateway gives the lease back', async () => {
+    const dir = tempDir();
+    const [a, b] = await windows(dir);
+    await a.claim(listening);
+    await a.release(false);
+    assert.equal(await b.claim(listening, true), false);
+    assert.equal(b.isOwner, false);
+    assert.equal(await a.leaseFree(), true);
+    // A user's Start (not a takeover) claims it whatever the last Stop said.
+    assert.equal(await b.claim(listening), true);
+    assert.equal((await a.refresh()).wanted, true);
+    await b.release(false);
+    await Promise.all([a.close(), b.close()]);
+  });
+
   test('an owner that died (its lock no longer refreshed) names nobody, and its lease can be taken', async () => {
     const dir = tempDir();
     const dead = { id: 'dead', pid: 999_999, label: 'crashed', since: 1, status: listening, socket: '/nonexistent', token: 't' };
