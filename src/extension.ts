@@ -35,12 +35,12 @@ export function activate(context: vscode.ExtensionContext): DingTalkApi {
   const gateway = new Gateway(context, robots, sending, inbox, log);
   const statusBar = new StatusBar(robots, sending);
   secretGuard.useRobots(robots);
-  stopOnExit = () => Promise.all([gateway.stop(), sending.close()]);
+  stopOnExit = () => Promise.all([gateway.close(), sending.close()]);
   context.subscriptions.push(
     log, robots, sending, onboarding, inbox, gateway, statusBar,
     watchNetworkSettings(log),
     sending.onDidChange(() => void onboarding.refresh()),
-    gateway.onDidChange(() => statusBar.setGateway(gateway.state.kind !== 'stopped', gateway.describe())),
+    gateway.onDidChange(() => statusBar.setGateway(gateway.running, gateway.describe())),
     vscode.window.registerWebviewViewProvider(ONBOARDING_VIEW_ID, onboarding),
     ...registerRobotCommands(actions, robots, gateway, log, openOnboarding),
     ...new SendCommands(sending, actions, log).register(),
@@ -50,7 +50,7 @@ export function activate(context: vscode.ExtensionContext): DingTalkApi {
   );
   // Messages queued before a reload are sent without waiting for the next command.
   void sending.ensureQueue().catch((error) => log.error(error));
-  if (vscode.workspace.getConfiguration('dingtalk').get<boolean>('gateway.autoStart')) void gateway.start();
+  if (vscode.workspace.getConfiguration('dingtalk').get<boolean>('gateway.autoStart')) void gateway.start('autoStart');
   return registerAgents(context, robots, sending, inbox);
 }
 

@@ -1,44 +1,39 @@
 // The gateway: receives the group's messages (DingTalk's HTTP callback, a legacy Outgoing robot, or
-// Stream mode), applies each robot's DM policy and shows accepted messages in the DingTalk Inbox.
+// Stream mode), applies each robot's DM policy and shows accepted messages in the DingTalk Inbox. One window
+// per machine runs it (gatewayWindows.ts); the others show where it runs, its Inbox lines and its pairing book.
 import * as vscode from 'vscode';
 import type { InboundMessage } from './core/gateway/callback';
 import { senderUserId } from './core/gateway/callback';
-import type { GatewayServer, RejectReason } from './core/gateway/server';
+import type { GatewayServer } from './core/gateway/server';
 import { decide } from './core/gateway/policy';
+import type { GatewayStatus } from './core/inbound/ownership';
 import { isLoopbackHost } from './core/text/loopback';
 import { Pairing, PAIRING_KEY } from './inbound/pairing';
 import { replyToMessage } from './inbound/reply';
 import { setInboundCredentials } from './inbound/credentials';
+import { forgetFunnel, rememberFunnel, removeLeftoverFunnel } from './inbound/funnelRoute';
+import {
+  elsewhereLines, explainListenError, explainNoInboundCredentials, explainNoStreamCredentials, showElsewhere, showListening, statusLine,
+} from './inbound/gatewayPrompts';
+import { GatewayWindows } from './inbound/gatewayWindows';
+import { Rejections } from './inbound/rejections';
+import { openStreams, streamApps } from './inbound/streams';
 import { authenticateInbound, canReceive, InboundKey, inboundKey } from './core/gateway/auth';
 import type { StreamClient } from './core/stream';
 import type { FunnelTunnel, Tunnel, TunnelOptions, TunnelProvider } from './core/tunnels';
 import { Inbox, InboxEntry } from './inbox';
 import type { Log } from './log';
-import { RobotConfig, RobotStore } from './robots';
-import { streamNetwork } from './network';
+import { RobotStore } from './robots';
 import type { SendService } from './sendService';
 import { formatTime } from './robotActions';
 
-const REJECTION_LOG_INTERVAL_MS = 10_000;
-/** Refusals a client without credentials can cause, and so flood the log with. */
-const UNAUTHENTICATED_REASONS: ReadonlySet<string> = new Set<RejectReason>(['unauthenticated', 'stale', 'tooLarge', 'badJson', 'notDingTalk', 'duplicate', 'notFound', 'badMethod']);
+export type GatewayState = GatewayStatus;
 
-const FUNNEL_KEY = 'dingtalk.funnelRoute';
-
-function processRuns(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return pid === process.pid;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-export type GatewayState =
-  | { kind: 'stopped' }
-  | { kind: 'listening'; url: string; publicUrl?: string; exposed?: boolean }
-  | { kind: 'stream'; connected: number; total: number };
+/**
+ * How a start was asked for: by the user (tells the outcome, or where the gateway runs), by autoStart (tells
+ * the outcome if it starts here), or a takeover from a window that closed (quiet unless it fails).
+ */
+export type StartReason = 'user' | 'autoStart' | 'takeover';
 
 export class Gateway implements vscode.Disposable {
   private server?: GatewayServer;
@@ -48,12 +43,13 @@ export class Gateway implements vscode.Disposable {
   private keys: InboundKey[] = [];
   private keysReload: Promise<void> = Promise.resolve();
   private readonly pairing: Pairing;
+  private readonly windows: GatewayWindows;
+  private readonly rejections: Rejections;
   /** Removing a Funnel route an earlier session left behind; start() waits for it. */
   private readonly leftoverCleanup: Promise<void>;
   private stateValue: GatewayState = { kind: 'stopped' };
-  private lastRejection?: { reason: string; at: number };
+  private starting?: Promise<void>;
   private warnedExposed = false;
-  private readonly rejectionReports = new Map<string, { unlogged: number; timer: NodeJS.Timeout }>();
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
   private readonly subscriptions: vscode.Disposable[] = [this.changed];
@@ -65,12 +61,23 @@ export class Gateway implements vscode.Disposable {
     private readonly inbox: Inbox,
     private readonly log: Log,
   ) {
-    this.leftoverCleanup = this.removeLeftoverFunnel();
-    const refused = (detail: string) => this.rejected('policy', detail);
+    this.leftoverCleanup = removeLeftoverFunnel(context, log, this.config().tunnelCommand);
+    this.rejections = new Rejections(log, () => this.changed.fire());
+    const refused = (detail: string) => this.rejections.add('policy', detail);
     this.pairing = new Pairing(context.secrets, robots, sending, log, refused, () => this.changed.fire());
+    this.windows = new GatewayWindows(context, inbox, this.pairing, log, {
+      takeOver: () => this.start('takeover'),
+      stop: () => this.stop(),
+      lost: () => this.stopHere(),
+      changed: () => this.changed.fire(),
+    });
     this.subscriptions.push(
       robots.onDidChange(() => void this.reloadKeys()),
-      context.secrets.onDidChange((e) => { if (e.key !== PAIRING_KEY) void this.reloadKeys(); }),
+      context.secrets.onDidChange((e) => {
+        // Desktop VS Code tells every window of a change; the window that runs the gateway keeps the book.
+        if (e.key === PAIRING_KEY && !this.windows.elsewhere && this.stateValue.kind === 'stopped') this.pairing.reload();
+        if (e.key !== PAIRING_KEY) void this.reloadKeys();
+      }),
       inbox.onDidAdd(() => this.changed.fire()),
     );
   }
@@ -79,25 +86,31 @@ export class Gateway implements vscode.Disposable {
     return this.stateValue;
   }
 
+  /** Running on this machine: in this window or in another one. */
+  get running(): boolean {
+    return this.stateValue.kind !== 'stopped' || this.windows.elsewhere !== undefined;
+  }
+
   /** Lines for the status bar tooltip and Show Status. */
   describe(): string[] {
     const s = this.stateValue;
-    const lines = [
-      s.kind === 'stopped' ? vscode.l10n.t('Gateway: stopped')
-        : s.kind === 'stream' ? vscode.l10n.t('Gateway: Stream mode, {0} of {1} connected', s.connected, s.total)
-          : vscode.l10n.t('Gateway: listening on {0}', s.url),
-    ];
+    const elsewhere = this.windows.elsewhere;
+    const lines = s.kind === 'stopped' && elsewhere ? elsewhereLines(elsewhere) : [statusLine(s)];
     if (s.kind === 'listening' && s.publicUrl) lines.push(vscode.l10n.t('Public URL: {0}', s.publicUrl));
-    if (s.kind === 'listening' && s.exposed) lines.push(vscode.l10n.t('Warning: reachable from other computers (dingtalk.gateway.host is not a loopback address)'));
+    if (s.kind === 'listening' && s.exposed) {
+      lines.push(vscode.l10n.t('Warning: reachable from other computers (dingtalk.gateway.host is not a loopback address)'));
+    }
     const last = this.inbox.lastReceivedAt();
     if (last) lines.push(vscode.l10n.t('Last message: {0}', formatTime(last)));
-    if (this.lastRejection) lines.push(vscode.l10n.t('Last rejection: {0} at {1}', this.lastRejection.reason, formatTime(this.lastRejection.at)));
+    const rejection = this.rejections.last;
+    if (rejection) lines.push(vscode.l10n.t('Last rejection: {0} at {1}', rejection.reason, formatTime(rejection.at)));
     lines.push(...this.pairing.pendingLines());
     return lines;
   }
 
   private setState(state: GatewayState): void {
     this.stateValue = state;
+    this.windows.publish(state);
     this.changed.fire();
   }
 
@@ -131,18 +144,45 @@ export class Gateway implements vscode.Disposable {
     this.keys = keys;
   }
 
-  async start(): Promise<void> {
+  /** Starts the gateway here, unless it runs already (here or in another window: then says where). */
+  async start(reason: StartReason = 'user'): Promise<void> {
+    if (this.starting) return this.starting;
     if (this.stateValue.kind !== 'stopped') {
-      await this.showState();
+      if (reason === 'user') await this.showState();
       return;
     }
+    this.starting = this.claimAndStart(reason).finally(() => { this.starting = undefined; });
+    return this.starting;
+  }
+
+  private async claimAndStart(reason: StartReason): Promise<void> {
     await this.leftoverCleanup;
+    if (!(await this.windows.claim(this.stateValue, reason === 'takeover'))) {
+      const where = this.windows.elsewhere;
+      const why = where ? `it runs in window "${where.label}"` : 'another window took it, or it was stopped';
+      this.log.info(`gateway not started here: ${why}`);
+      if (reason === 'user') void this.showState();
+      return;
+    }
+    let started = false;
+    try {
+      started = await this.startHere(reason);
+    } finally {
+      // A gateway that could not start is not wanted: no other window tries (and fails) again every second.
+      if (!started) await this.windows.release(false);
+    }
+  }
+
+  /** Listens (or connects in Stream mode) in this window, which holds the lease. */
+  private async startHere(reason: StartReason): Promise<boolean> {
     await this.reloadKeys();
     const config = this.config();
-    if (config.mode === 'stream') return this.startStream();
+    if (config.mode === 'stream') return this.startStream(reason);
     if (!this.keys.some(canReceive)) {
-      await this.explainNoInboundCredentials();
-      return;
+      this.log.warn('gateway not started: no robot has inbound credentials');
+      // Not awaited here (nor below): an unanswered prompt must not hold the gateway's lease.
+      void explainNoInboundCredentials();
+      return false;
     }
     const { startGatewayServer } = await import('./core/gateway/server');
     try {
@@ -152,18 +192,24 @@ export class Gateway implements vscode.Disposable {
         path: config.path,
         authenticate: (headers) => authenticateInbound(this.keys, headers, Date.now()),
         onMessage: (message, auth) => this.receive(message, auth.robotId),
-        onRejected: (reason, detail) => this.rejected(reason, detail),
+        onRejected: (rejected, detail) => this.rejections.add(rejected, detail),
       });
     } catch (error) {
-      await this.explainListenError(error as NodeJS.ErrnoException, config.host, config.port);
-      return;
+      void explainListenError(this.log, error as NodeJS.ErrnoException, config.host, config.port).then((retry) => {
+        if (retry) void this.start();
+      });
+      return false;
     }
     const url = this.server.url;
-    this.log.info(`gateway listening on ${url}`);
+    this.log.info(`gateway listening on ${url}${reason === 'takeover' ? ' (taken over from a window that closed)' : ''}`);
     this.setState({ kind: 'listening', url, exposed: !isLoopbackHost(config.host) });
     if (!isLoopbackHost(config.host)) this.warnExposed(config.host);
-    if (config.tunnel !== 'none') await this.openTunnel(config.tunnel, { port: config.port, path: config.path, url: config.tunnelUrl, publicPort: config.publicPort, command: config.tunnelCommand });
-    await this.showState();
+    if (config.tunnel !== 'none') {
+      const { port, path, tunnelUrl: url, publicPort, tunnelCommand: command } = config;
+      await this.openTunnel(config.tunnel, { port, path, url, publicPort, command });
+    }
+    if (reason !== 'takeover') void this.showState();
+    return true;
   }
 
   /** Once per session: a listener on another interface is reachable by anyone on that network. */
@@ -171,60 +217,10 @@ export class Gateway implements vscode.Disposable {
     this.log.warn(`gateway bound to ${host}, not a loopback address: reachable from other computers`);
     if (this.warnedExposed) return;
     this.warnedExposed = true;
-    void vscode.window.showWarningMessage(vscode.l10n.t('The gateway listens on {0}, so other computers on that network can reach it. Use 127.0.0.1 with a tunnel unless you mean this (setting dingtalk.gateway.host).', host));
-  }
-
-  /** A custom robot only sends: its sending secret cannot authenticate callbacks (anyone who saw one send URL has it). */
-  private async explainNoInboundCredentials(): Promise<void> {
-    const setUp = vscode.l10n.t('Set Inbound Credentials');
-    const stream = vscode.l10n.t('Use Stream Mode');
-    const answer = await vscode.window.showWarningMessage(
-      vscode.l10n.t('No robot can receive yet. A custom robot only sends: its signing secret travels with every message sent, so it cannot prove a callback came from DingTalk. Set an app robot\'s AppSecret or a legacy Outgoing token, or use Stream mode.'),
-      setUp, stream,
-    );
-    if (answer === setUp) await vscode.commands.executeCommand('dingtalk.setInboundCredentials');
-    if (answer === stream) {
-      await vscode.workspace.getConfiguration('dingtalk').update('gateway.mode', 'stream', vscode.ConfigurationTarget.Global);
-      await vscode.commands.executeCommand('dingtalk.setInboundCredentials');
-    }
-  }
-
-  /**
-   * A Funnel route recorded by a session whose extension host is gone (crashed or killed before stop()) still
-   * publishes the port: it is turned off, if it is still exactly ours. A live window's route is left alone.
-   */
-  private async removeLeftoverFunnel(): Promise<void> {
-    const left = this.context.globalState.get<{ publicPort: number; localPort: number; ownerPid: number }>(FUNNEL_KEY);
-    if (!left || processRuns(left.ownerPid)) return;
-    try {
-      const { removeLeftoverFunnel } = await import('./core/tunnels');
-      const config = this.config();
-      const removed = await removeLeftoverFunnel(left, { env: process.env, command: config.tunnelCommand });
-      if (removed) this.log.info(`removed the Tailscale Funnel route on port ${left.publicPort} left by an earlier session`);
-      await this.context.globalState.update(FUNNEL_KEY, undefined);
-    } catch (error) {
-      this.log.warn(`could not remove the Funnel route left on port ${left.publicPort}: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  }
-
-  private async explainListenError(error: NodeJS.ErrnoException, host: string, port: number): Promise<void> {
-    this.log.error(`gateway could not listen on ${host}:${port}: ${error.code ?? error.message}`);
-    if (error.code === 'EADDRINUSE') {
-      const other = vscode.l10n.t('Use Another Port');
-      const answer = await vscode.window.showErrorMessage(vscode.l10n.t('Port {0} is already in use on {1}. Another program (or another VS Code window) is listening there.', port, host), other);
-      if (answer === other) {
-        const typed = await vscode.window.showInputBox({
-          title: vscode.l10n.t('Gateway port'), value: String(port + 1),
-          validateInput: (v) => (/^\d+$/.test(v) && +v > 0 && +v < 65536 ? undefined : vscode.l10n.t('A port is a number from 1 to 65535.')),
-        });
-        if (typed) {
-          await vscode.workspace.getConfiguration('dingtalk').update('gateway.port', Number(typed), vscode.ConfigurationTarget.Global);
-          await this.start();
-        }
-      }
-      return;
-    }
-    void vscode.window.showErrorMessage(vscode.l10n.t('The gateway could not listen on {0}:{1}: {2}', host, port, error.code ?? error.message));
+    void vscode.window.showWarningMessage(vscode.l10n.t(
+      'The gateway listens on {0}, so other computers on that network can reach it. Use 127.0.0.1 with a tunnel unless you mean this (setting dingtalk.gateway.host).',
+      host,
+    ));
   }
 
   private async openTunnel(provider: TunnelProvider, options: Omit<TunnelOptions, 'provider' | 'env'>): Promise<void> {
@@ -234,10 +230,7 @@ export class Gateway implements vscode.Disposable {
         { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Opening the {0} tunnel…', provider) },
         () => openTunnel({ provider, ...options, env: process.env }),
       );
-      if (this.tunnel?.provider === 'tailscale') {
-        const route = { publicPort: (this.tunnel as FunnelTunnel).publicPort, localPort: options.port, ownerPid: process.pid };
-        await this.context.globalState.update(FUNNEL_KEY, route);
-      }
+      if (this.tunnel?.provider === 'tailscale') await rememberFunnel(this.context, (this.tunnel as FunnelTunnel).publicPort, options.port);
       if (this.tunnel && this.stateValue.kind === 'listening') this.setState({ ...this.stateValue, publicUrl: this.tunnel.publicUrl });
       this.log.info(`tunnel ${provider}: ${this.tunnel?.publicUrl}`);
     } catch (error) {
@@ -248,97 +241,59 @@ export class Gateway implements vscode.Disposable {
     }
   }
 
-  private async startStream(): Promise<void> {
-    const { StreamClient: Client } = await import('./core/stream');
-    const apps: { robot: RobotConfig; clientId: string; clientSecret: string }[] = [];
-    for (const robot of this.robots.list().filter((r) => r.enabled)) {
-      const clientId = robot.clientId;
-      const clientSecret = await this.robots.getSecret(robot.id, 'clientSecret');
-      if (clientId && clientSecret) apps.push({ robot, clientId, clientSecret });
-    }
+  private async startStream(reason: StartReason): Promise<boolean> {
+    const apps = await streamApps(this.robots);
     if (apps.length === 0) {
-      const setUp = vscode.l10n.t('Set Inbound Credentials');
-      const answer = await vscode.window.showWarningMessage(vscode.l10n.t('Stream mode needs an app\'s Client ID and Client Secret for at least one robot.'), setUp);
-      if (answer === setUp) await vscode.commands.executeCommand('dingtalk.setInboundCredentials');
-      return;
+      this.log.warn('gateway not started: no robot has a Client ID and Client Secret for Stream mode');
+      void explainNoStreamCredentials();
+      return false;
     }
-    const gatewayUrl = vscode.workspace.getConfiguration('dingtalk').get<string>('gateway.streamUrl') || undefined;
-    const network = await streamNetwork(this.log);
-    const connected = new Set<string>();
-    const update = () => this.setState({ kind: 'stream', connected: connected.size, total: apps.length });
-    update();
-    for (const app of apps) {
-      const client = new Client({
-        clientId: app.clientId,
-        clientSecret: app.clientSecret,
-        gatewayUrl,
-        ...network,
-        onMessage: (message) => this.receive(message, app.robot.id).then(() => undefined),
-        onState: (state) => {
-          if (state === 'connected') connected.add(app.robot.id);
-          else connected.delete(app.robot.id);
-          if (typeof state === 'object') this.log.warn(`stream ${app.robot.name}: ${state.error}`);
-          else if (state === 'reconnecting') this.log.info(`stream ${app.robot.name}: reconnecting`);
-          if (this.stateValue.kind === 'stream') update();
-        },
-      });
-      this.streams.push(client);
-      // start() keeps trying through an outage ('reconnecting') and settles once connected: wait for the first attempt only.
-      const started = client.start().then(() => this.log.info(`stream connected for ${app.robot.name}`), (error: unknown) => {
-        if ((error as { kind?: unknown }).kind === 'stopped') return;
-        this.log.error(`stream for ${app.robot.name}: ${error instanceof Error ? error.message : String(error)}`);
-        void vscode.window.showErrorMessage(vscode.l10n.t('Stream mode for "{0}" could not connect: {1}', app.robot.name, error instanceof Error ? error.message : String(error)));
-      });
-      await Promise.race([started, client.firstAttempt()]);
-    }
-    await this.showState();
+    const total = apps.length;
+    this.setState({ kind: 'stream', connected: 0, total });
+    this.streams = await openStreams(apps, this.log, {
+      receive: (message, robotId) => this.receive(message, robotId),
+      connected: (connected) => { if (this.stateValue.kind === 'stream') this.setState({ kind: 'stream', connected, total }); },
+    });
+    if (reason !== 'takeover') void this.showState();
+    return true;
   }
 
+  /** Stops the gateway on this machine (here, or in the window that runs it); nobody takes it over. */
   async stop(): Promise<void> {
+    if (this.stateValue.kind === 'stopped' && this.windows.elsewhere) {
+      try {
+        await this.windows.stopElsewhere();
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        void vscode.window.showErrorMessage(vscode.l10n.t('The gateway could not be stopped: {0}', message));
+      }
+      return;
+    }
+    await this.stopHere();
+    await this.windows.release(false);
+  }
+
+  /** The window closes: stops here and lets a window with autoStart take the gateway over. */
+  async close(): Promise<void> {
+    const wasRunning = this.stateValue.kind !== 'stopped';
+    await this.stopHere();
+    if (wasRunning) await this.windows.release(true);
+    await this.windows.dispose();
+  }
+
+  /** Closes the listener, the tunnel and the Stream connections of this window. */
+  private async stopHere(): Promise<void> {
     const funnel = this.tunnel?.provider === 'tailscale';
     const stopped = await this.tunnel?.stop().then(() => true, (error) => { this.log.warn(`tunnel stop: ${error}`); return false; });
-    if (funnel && stopped) await this.context.globalState.update(FUNNEL_KEY, undefined);
+    if (funnel && stopped) await forgetFunnel(this.context);
     this.tunnel = undefined;
     await this.server?.close();
     this.server = undefined;
     await Promise.all(this.streams.map((s) => s.stop()));
     this.streams = [];
-    for (const reason of [...this.rejectionReports.keys()]) this.closeRejectionReport(reason);
+    this.rejections.closeAll();
     if (this.stateValue.kind !== 'stopped') this.log.info('gateway stopped');
     this.setState({ kind: 'stopped' });
-  }
-
-  /**
-   * What anyone on the network can cause (forged, stale, malformed requests) is logged once per reason every
-   * 10 s at most, then how many more came: a flood of forged requests must not flood the log or the status
-   * bar too. Refusals of signed messages (policy, internal errors) are always logged: they name the sender
-   * or the error a user acts on.
-   */
-  private rejected(reason: RejectReason | 'policy', detail?: string): void {
-    this.lastRejection = { reason, at: Date.now() };
-    const report = this.rejectionReports.get(reason);
-    if (report) {
-      report.unlogged++;
-      return;
-    }
-    this.log.warn(`gateway refused a request: ${reason}${detail ? ` (${detail})` : ''}`);
-    this.changed.fire();
-    if (!UNAUTHENTICATED_REASONS.has(reason)) return;
-    const timer = setTimeout(() => {
-      this.closeRejectionReport(reason);
-      this.changed.fire();
-    }, REJECTION_LOG_INTERVAL_MS);
-    timer.unref?.();
-    this.rejectionReports.set(reason, { unlogged: 0, timer });
-  }
-
-  /** Ends a reason's summary window: logs how many went unlogged, stops its timer. */
-  private closeRejectionReport(reason: string): void {
-    const report = this.rejectionReports.get(reason);
-    if (!report) return;
-    clearTimeout(report.timer);
-    this.rejectionReports.delete(reason);
-    if (report.unlogged > 0) this.log.warn(`gateway refused ${report.unlogged} more requests (${reason}) in the last ${REJECTION_LOG_INTERVAL_MS / 1000} s`);
   }
 
   /** Policy, pairing and the inbox. Refused messages get an empty answer, so DingTalk does not retry. */
@@ -356,7 +311,7 @@ export class Gateway implements vscode.Disposable {
       await this.pairing.request(robot, message, userId);
       return;
     }
-    this.rejected('policy', `${robot.dmPolicy}: ${userId}`);
+    this.rejections.add('policy', `${robot.dmPolicy}: ${userId}`);
   }
 
   async approve(robotId: string, code: string): Promise<void> {
@@ -383,28 +338,15 @@ export class Gateway implements vscode.Disposable {
     await setInboundCredentials(this.robots, () => this.reloadKeys());
   }
 
-  /** The URL to paste into DingTalk, with Copy and the steps. */
+  /** Show Status: the URL to paste into DingTalk, or where another window runs the gateway (with Stop). */
   async showState(): Promise<void> {
-    const s = this.stateValue;
-    if (s.kind === 'stopped') {
-      void vscode.window.showInformationMessage(vscode.l10n.t('Gateway: stopped'));
-      return;
-    }
-    if (s.kind === 'stream') {
-      void vscode.window.showInformationMessage(vscode.l10n.t('Gateway: Stream mode, {0} of {1} connected', s.connected, s.total));
-      return;
-    }
-    const url = s.publicUrl ?? s.url;
-    const copy = vscode.l10n.t('Copy');
-    const text = s.publicUrl
-      ? vscode.l10n.t('Gateway listening. Paste {0} as the message receiving address (消息接收地址) in the robot\'s settings in the DingTalk developer console, then @mention the robot in the group.', s.publicUrl)
-      : vscode.l10n.t('Gateway listening on {0}. DingTalk cannot reach this address: choose a tunnel (setting dingtalk.tunnel.provider) or use Stream mode.', s.url);
-    const answer = await vscode.window.showInformationMessage(text, copy);
-    if (answer === copy) await vscode.env.clipboard.writeText(url);
+    const elsewhere = this.windows.elsewhere;
+    if (this.stateValue.kind === 'stopped' && elsewhere) return showElsewhere(elsewhere, () => this.stop());
+    await showListening(this.stateValue);
   }
 
   dispose(): void {
-    void this.stop();
+    void this.close();
     this.subscriptions.forEach((d) => d.dispose());
   }
 }

@@ -9,6 +9,8 @@ export interface InboxEntry {
   robotName: string;
   message: InboundMessage;
   receivedAt: number;
+  /** Received by the gateway in another window (its workspace name); undefined when received here. */
+  fromWindow?: string;
 }
 
 const KEEP = 200;

@@ -59,6 +59,8 @@ export function registerConversations(deps: ConversationDeps): vscode.Disposable
     { dispose: () => history.dispose() },
     inbox.onDidAdd((entry) => {
       void history.add(entry);
+      // What the gateway in another window received is announced there, and here only if this window has focus.
+      if (entry.fromWindow && !vscode.window.state.focused) return;
       void actions.notify(entry, machineSetting<NotifyMode>('notifications.show', 'mentionsAndDirect'), me());
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {

@@ -1,5 +1,7 @@
 // Pairing as the owner and the sender see it: the code sent into the chat, the Approve/Deny prompt, the
 // sender told in the chat when approved or denied, pending codes in Show Status, and the two commands.
+// With several windows, the window that runs the gateway keeps the book: it sends the book to the others
+// whenever it changes, and the others ask it to approve, deny or revoke (see gatewayWindows.ts).
 import * as vscode from 'vscode';
 import type { InboundMessage } from '../core/gateway/callback';
 import { PairingBook } from '../core/gateway/policy';
@@ -23,13 +25,21 @@ function plainReply(content: string): TextMessage {
   return { msgtype: 'text', text: { content } };
 }
 
+export type PairingOp = { op: 'approve' | 'deny' | 'revoke'; robotId: string; value: string };
+/** Runs a change in the window that runs the gateway, when another window does. */
+export type RemotePairing = (op: PairingOp) => Promise<unknown>;
+
 export class Pairing {
   /** Pending codes and approved senders, kept in SecretStorage: a pending code is a credential until it expires. */
-  private readonly ready: Promise<PairingBook>;
+  private ready: Promise<PairingBook>;
   /** The book once loaded, for the synchronous status lines. */
   private loaded?: PairingBook;
   private unreadable = false;
   private readonly replyLinks = new Map<string, ReplyLink>();
+  /** Set while another window runs the gateway: changes go there. */
+  remote?: RemotePairing;
+  /** Every saved change, for the other windows. */
+  onSaved?: (book: PairingBook) => void;
 
   constructor(
     private readonly secrets: vscode.SecretStorage,
@@ -44,6 +54,24 @@ export class Pairing {
 
   book(): Promise<PairingBook> {
     return this.ready;
+  }
+
+  /** The book as the window that runs the gateway has it now. */
+  adopt(json: unknown): void {
+    const book = PairingBook.fromJSON(json);
+    this.loaded = book;
+    this.ready = Promise.resolve(book);
+    this.onChange();
+  }
+
+  /** Another window saved the book (desktop VS Code tells every window). */
+  reload(): void {
+    const next = this.load();
+    void next.then((book) => {
+      this.loaded = book;
+      this.ready = next;
+      this.onChange();
+    });
   }
 
   /** An unknown sender under the `pairing` policy: a code in the chat, and the owner asked once. */
@@ -69,21 +97,43 @@ export class Pairing {
     });
   }
 
-  async approve(robotId: string, code: string): Promise<void> {
+  /** A change asked for by another window: the book changes here, the sender is told from here. */
+  async apply(op: PairingOp): Promise<unknown> {
+    if (op.op === 'approve') return this.applyApprove(op.robotId, op.value);
+    if (op.op === 'deny') return this.applyDeny(op.robotId, op.value);
+    const revoked = (await this.ready).revoke(op.robotId, op.value);
+    await this.save();
+    return revoked;
+  }
+
+  private async applyApprove(robotId: string, code: string): Promise<{ userId: string; nick?: string } | undefined> {
     const user = (await this.ready).approve(robotId, code, Date.now());
     await this.save();
+    if (user) await this.tellOutcome(robotId, code, vscode.l10n.t('Pairing code {0} was approved: your messages now reach VS Code.', code));
+    return user;
+  }
+
+  private async applyDeny(robotId: string, code: string): Promise<boolean> {
+    const denied = (await this.ready).deny(robotId, code);
+    await this.save();
+    if (denied) await this.tellOutcome(robotId, code, vscode.l10n.t('Pairing code {0} was declined by the owner of this VS Code.', code));
+    return denied;
+  }
+
+  async approve(robotId: string, code: string): Promise<void> {
+    const op: PairingOp = { op: 'approve', robotId, value: code };
+    type Approved = { userId: string; nick?: string } | undefined;
+    const user = (this.remote ? await this.remote(op) : await this.applyApprove(robotId, code)) as Approved;
     if (!user) {
       void vscode.window.showWarningMessage(vscode.l10n.t('That pairing code is unknown or expired.'));
       return;
     }
     void vscode.window.showInformationMessage(vscode.l10n.t('{0} can now message VS Code.', plainText(user.nick || user.userId, 80)));
-    await this.tellOutcome(robotId, code, vscode.l10n.t('Pairing code {0} was approved: your messages now reach VS Code.', code));
   }
 
   async deny(robotId: string, code: string): Promise<void> {
-    const denied = (await this.ready).deny(robotId, code);
-    await this.save();
-    if (denied) await this.tellOutcome(robotId, code, vscode.l10n.t('Pairing code {0} was declined by the owner of this VS Code.', code));
+    const op: PairingOp = { op: 'deny', robotId, value: code };
+    await (this.remote ? this.remote(op) : this.applyDeny(robotId, code));
   }
 
   /** Pending codes for Show Status and the status bar: who, which code, which robot. */
@@ -125,8 +175,7 @@ export class Pairing {
     }
     const picked = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Approved senders — pick one to revoke') });
     if (!picked) return;
-    pairing.revoke(picked.robot.id, picked.userId);
-    await this.save();
+    await (this.remote ? this.remote({ op: 'revoke', robotId: picked.robot.id, value: picked.userId }) : this.apply({ op: 'revoke', robotId: picked.robot.id, value: picked.userId }));
     void vscode.window.showInformationMessage(vscode.l10n.t('{0} can no longer message VS Code through "{1}".', picked.label, picked.description));
   }
 
@@ -166,6 +215,7 @@ export class Pairing {
   async save(): Promise<void> {
     const book = await this.ready;
     this.onChange();
+    this.onSaved?.(book);
     if (this.unreadable) return;
     try {
       await this.secrets.store(PAIRING_KEY, JSON.stringify(book.toJSON()));

@@ -27,6 +27,8 @@ export interface CodeServerOptions {
 
 export interface CodeServer {
   port: number;
+  /** The server's process id, also its process group's (the extension hosts are in that group). */
+  pid: number;
   baseUrl: string;
   dir: string;
   userDataDir: string;
@@ -164,6 +166,7 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
   }
   return {
     port,
+    pid: child.pid!,
     baseUrl,
     dir,
     userDataDir,

@@ -202,6 +202,24 @@ export async function openSession(options: CodeServerOptions = {}): Promise<Sess
   }
 }
 
+/**
+ * Another window of the same browser profile as `first` (so the same SecretStorage, as desktop VS Code's
+ * windows share it), on `folder` or the server's workspace: its own extension host, sharing global storage.
+ * `first` must be a page of a context made with `browser.newContext()` (a `browser.newPage()` page has none).
+ */
+export async function openAnotherWindow(first: Workbench, folder?: string): Promise<Workbench> {
+  const page = await first.page.context().newPage();
+  const workbench = new Workbench(page, first.server);
+  if (folder) {
+    await page.goto(`${first.server.baseUrl}/?folder=${encodeURIComponent(folder)}`);
+    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    await page.waitForSelector('#workbench\\.parts\\.statusbar', { timeout: 60_000 });
+  } else {
+    await workbench.open();
+  }
+  return workbench;
+}
+
 /** Runs a UI step and saves a screenshot named after the test when it fails. */
 export async function withScreenshotOnFailure<T>(workbench: Workbench, name: string, step: () => Promise<T>): Promise<T> {
   try {
