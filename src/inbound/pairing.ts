@@ -167,7 +167,8 @@ export class Pairing {
   async manageApprovedCommand(): Promise<void> {
     const pairing = await this.ready;
     const items = this.robots.list().flatMap((robot) => pairing.approvedSenders(robot.id).map((sender) => ({
-      label: plainText(sender.nick || sender.userId, 80), description: plainText(robot.name, 80), detail: plainText(sender.userId, 80), robot, userId: sender.userId,
+      label: plainText(sender.nick || sender.userId, 80), description: plainText(robot.name, 80), detail: plainText(sender.userId, 80),
+      robot, userId: sender.userId,
     })));
     if (items.length === 0) {
       void vscode.window.showInformationMessage(vscode.l10n.t('No sender has been approved yet.'));

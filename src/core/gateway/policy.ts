@@ -16,7 +16,9 @@ export const DM_POLICIES: readonly DmPolicy[] = ['pairing', 'allowlist', 'open',
  * - `pairing`: accept `allowFrom` and approved senders, answer anybody else with a pairing code.
  * An unknown policy (a hand-edited setting) or an empty user id is rejected: fail closed.
  */
-export function decide(policy: DmPolicy, allowFrom: readonly string[], approved: ReadonlySet<string> | readonly string[], userId: string): Decision {
+export function decide(
+  policy: DmPolicy, allowFrom: readonly string[], approved: ReadonlySet<string> | readonly string[], userId: string,
+): Decision {
   if (policy === 'open') return 'accept';
   if (policy !== 'allowlist' && policy !== 'pairing') return 'reject';
   if (typeof userId !== 'string' || !userId.trim()) return 'reject';
