@@ -90,4 +90,23 @@ describe('send failures', () => {
       await wb.pressEscape();
     });
   });
+
+  test('offline: five messages wait, the status bar says so; back online, all arrive within seconds, each once', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      const port = Number(new URL(standIn.baseUrl).port);
+      await standIn.close();
+      for (let i = 1; i <= 5; i++) await sendTo('Good', `written offline ${i}`);
+      const status = wb.page.locator('#workbench\\.parts\\.statusbar [id*="dingtalk.status"]', { hasText: /offline — 5 waiting/ });
+      await status.first().waitFor({ timeout: 60_000 });
+      standIn = await startDingTalkStandIn({ robots: [ROBOT], port });
+      const backAt = Date.now();
+      const delivered = await standIn.waitForAccepted(5, 30_000);
+      const seconds = (Date.now() - backAt) / 1000;
+      const texts = delivered.map((m) => m.body.text.content).sort();
+      assert.deepEqual(texts, [1, 2, 3, 4, 5].map((i) => `written offline ${i}`), 'each exactly once');
+      // The backoff of a message that never left is capped at 10 s, so the network coming back is noticed soon.
+      assert.ok(seconds < 15, `delivered ${seconds} s after the network came back`);
+      await wb.page.locator('#workbench\\.parts\\.statusbar [id*="dingtalk.status"]').filter({ hasNotText: /offline|queued/ }).first().waitFor();
+    });
+  });
 });
