@@ -7,8 +7,8 @@ import type { ProbeOutcome, RobotClient, SendOutcome } from './core/client';
 import { DingTalkProblem, problem } from './core/errors';
 import type { JobOutcome, Outbox } from './core/send/outbox/outbox';
 import type { OutboxJob, SenderInfo, SentRecord } from './core/send/outbox/state';
-import { bodyBytes, MAX_BODY_BYTES, messageTextForKeywords, RobotMessage, validateMessage } from './core/messages';
-import { splitMessage } from './core/split';
+import { bodyBytes, RobotMessage, validateMessage } from './core/messages';
+import { splitForKeywords } from './core/split/keywords';
 import type { FormField, StatusMessage } from './shared/onboardingProtocol';
 import type { Log } from './log';
 import { vscodeDispatchers } from './network';
@@ -50,23 +50,9 @@ const LAST_RESULT_KEY = 'dingtalk.lastResults';
 export type { JobOutcome };
 export type SendResult = JobOutcome & { parts: number; jobId: string };
 
-/**
- * The parts DingTalk will receive. A keyword robot refuses any part without one of its keywords, so a
- * part that lost the keyword in splitting gets it on a last line (room for it is kept when splitting).
- */
+/** The parts DingTalk will receive from this robot (split to fit, each with one of its keywords). */
 export function partsFor(robot: RobotConfig, message: RobotMessage): RobotMessage[] {
-  const keyword = robot.keywords[0];
-  if (!keyword) return splitMessage(message);
-  const room = Buffer.byteLength(JSON.stringify(`\n\n${keyword}`), 'utf8');
-  const parts = splitMessage(message, MAX_BODY_BYTES - room);
-  if (parts.length === 1) return parts;
-  const hasKeyword = (part: RobotMessage) => robot.keywords.some((k) => messageTextForKeywords(part).includes(k));
-  return parts.map((part) => {
-    if (hasKeyword(part)) return part;
-    if (part.msgtype === 'text') return { ...part, text: { content: `${part.text.content}\n\n${keyword}` } };
-    if (part.msgtype === 'markdown') return { ...part, markdown: { ...part.markdown, text: `${part.markdown.text}\n\n${keyword}` } };
-    return part;
-  });
+  return splitForKeywords(message, robot.keywords);
 }
 
 /** The form field a credential problem points at, so the view can highlight it. */
