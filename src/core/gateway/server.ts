@@ -1,9 +1,13 @@
 // The inbound HTTP endpoint DingTalk posts robot messages to. Headers are authenticated before a single
 // byte of the body is read; only then is the body streamed (with a byte limit), parsed, de-duplicated and
 // handed to onMessage. Every failure is an HTTP status, never an exception that reaches Node.
-import { createServer, IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InboundMessage, parseCallback } from './callback';
+import {
+  answerJson, BAD_JSON, Canned, EMPTY_REPLY, GET_ONLY, HEALTHY, INTERNAL, NOT_DINGTALK, NOT_FOUND, POST_ONLY, send, TOO_LARGE,
+  UNAUTHORIZED, unreadBodyTooBig,
+} from './answers';
 import { RecentIds } from './dedupe';
 
 export type RejectReason =
@@ -70,56 +74,6 @@ export interface GatewayServer {
 
 const DEFAULT_MAX_BODY = 1_048_576;
 const DEFAULT_TIMEOUT = 10_000;
-/**
- * A refused request whose unread body is at most this size keeps its connection: Node discards the rest
- * of the body cheaply and the client can reuse the socket. Bigger (or chunked) bodies get `Connection: close`.
- */
-const DRAIN_LIMIT = 65_536;
-
-const JSON_TYPE = 'application/json; charset=utf-8';
-const TEXT_TYPE = 'text/plain; charset=utf-8';
-const EMPTY_REPLY = Buffer.from('{"msgtype":"empty"}');
-
-/** A canned response: body and header objects built once, so refusing a request allocates almost nothing. */
-interface Canned {
-  status: number;
-  body: Buffer;
-  keep: Record<string, string | number>;
-  close: Record<string, string | number>;
-}
-
-function canned(status: number, text: string, extra: Record<string, string> = {}): Canned {
-  const body = Buffer.from(`${text}\n`);
-  const keep = { 'content-type': TEXT_TYPE, 'content-length': body.length, ...extra };
-  return { status, body, keep, close: { ...keep, connection: 'close' } };
-}
-
-const UNAUTHORIZED = canned(401, 'unauthorized');
-const TOO_LARGE = canned(413, 'payload too large');
-const BAD_JSON = canned(400, 'body is not JSON');
-const NOT_DINGTALK = canned(400, 'not a DingTalk robot message');
-const NOT_FOUND = canned(404, 'not found');
-const POST_ONLY = canned(405, 'method not allowed', { allow: 'POST' });
-const GET_ONLY = canned(405, 'method not allowed', { allow: 'GET, HEAD' });
-const INTERNAL = canned(500, 'internal error');
-const HEALTHY = canned(200, 'ok');
-
-/**
- * Whether the connection must close after a refusal: the client may still send a body we are not going to
- * read and there could be too much of it to drain, or it waits for `100 Continue` and may never send it.
- */
-function unreadBodyTooBig(req: IncomingMessage): boolean {
-  if (req.complete) return false;
-  if (req.headers['transfer-encoding'] !== undefined || req.headers.expect !== undefined) return true;
-  const length = req.headers['content-length'];
-  return length !== undefined && Number(length) > DRAIN_LIMIT;
-}
-
-function send(res: ServerResponse, c: Canned, close: boolean, headOnly = false): void {
-  if (res.headersSent || res.destroyed) return;
-  res.writeHead(c.status, close ? c.close : c.keep);
-  res.end(headOnly ? undefined : c.body);
-}
 
 function pathnameOf(url: string): string {
   if (url.charCodeAt(0) === 47 /* / */) {
@@ -149,7 +103,16 @@ function formatHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-export async function startGatewayServer<Auth = 'ok'>(options: GatewayServerOptions<Auth>): Promise<GatewayServer> {
+/** Options after defaults, checked once at start. */
+interface Settings {
+  host: string;
+  path: string;
+  maxBody: number;
+  now: () => number;
+  requestTimeout: number;
+}
+
+function settingsOf<Auth>(options: GatewayServerOptions<Auth>): Settings {
   const host = options.host ?? '127.0.0.1';
   const path = options.path ?? '/dingtalk';
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
@@ -158,121 +121,171 @@ export async function startGatewayServer<Auth = 'ok'>(options: GatewayServerOpti
   if (!path.startsWith('/')) throw new TypeError(`the gateway path must start with "/", got "${path}"`);
   if (!Number.isSafeInteger(maxBody) || maxBody < 1) throw new RangeError(`maxBodyBytes must be a positive integer, got ${maxBody}`);
   if (!Number.isFinite(requestTimeout) || requestTimeout < 1) throw new RangeError(`requestTimeoutMs must be positive, got ${requestTimeout}`);
+  return { host, path, maxBody, now, requestTimeout };
+}
 
-  const recent = new RecentIds(options.dedupeCapacity ?? 10_000);
-  const rejected = Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>;
-  let accepted = 0;
-  let lastReason: RejectReason | undefined;
-  let lastAt = 0;
+/**
+ * One listening endpoint. Its listeners are created once, in the constructor; a request allocates only what
+ * reading its body needs.
+ */
+class GatewayEndpoint<Auth> implements GatewayServer {
+  address = { host: '', port: 0 };
+  url = '';
+  private readonly server: Server;
+  private readonly recent: RecentIds;
+  private readonly rejected = Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>;
+  private accepted = 0;
+  private lastReason: RejectReason | undefined;
+  private lastAt = 0;
+  private closing: Promise<void> | undefined;
 
-  const reject = (reason: RejectReason, detail?: string): void => {
-    rejected[reason]++;
-    lastReason = reason;
-    lastAt = now();
-    if (options.onRejected) {
+  constructor(private readonly options: GatewayServerOptions<Auth>, private readonly settings: Settings) {
+    this.recent = new RecentIds(options.dedupeCapacity ?? 10_000);
+    const { requestTimeout } = settings;
+    this.server = createServer({
+      requestTimeout,
+      headersTimeout: requestTimeout,
+      connectionsCheckingInterval: Math.max(25, Math.min(1_000, Math.floor(requestTimeout / 4))),
+      keepAliveTimeout: 5_000,
+    });
+    this.server.on('request', (req: IncomingMessage, res: ServerResponse) => this.safeHandle(req, res, false));
+    // Answer `Expect: 100-continue` only once the headers have been authenticated.
+    this.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => this.safeHandle(req, res, true));
+    this.server.maxConnections = options.maxConnections ?? 1_000;
+  }
+
+  async start(): Promise<void> {
+    const server = this.server;
+    await new Promise<void>((resolve, rejectListen) => {
+      const onError = (error: Error) => {
+        server.removeListener('listening', onListening);
+        server.close(() => undefined);
+        rejectListen(error); // EADDRINUSE, EACCES…: the error keeps its `code`.
+      };
+      const onListening = () => {
+        server.removeListener('error', onError);
+        resolve();
+      };
+      server.once('error', onError);
+      server.once('listening', onListening);
       try {
-        options.onRejected(reason, detail);
+        server.listen(this.options.port, this.settings.host);
+      } catch (error) {
+        onError(error as Error);
+      }
+    });
+    // After listening, a server error (rare) must not crash the extension host.
+    server.on('error', (error) => this.reject('internal', errorText(error)));
+    const bound = server.address() as AddressInfo;
+    this.address = { host: bound.address, port: bound.port };
+    this.url = `http://${formatHost(this.settings.host)}:${bound.port}${this.settings.path}`;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+    return this.closing;
+  }
+
+  stats(): GatewayStats {
+    return {
+      accepted: this.accepted,
+      rejected: { ...this.rejected },
+      ...(this.lastReason ? { lastRejection: { reason: this.lastReason, at: this.lastAt } } : {}),
+    };
+  }
+
+  private reject(reason: RejectReason, detail?: string): void {
+    this.rejected[reason]++;
+    this.lastReason = reason;
+    this.lastAt = this.settings.now();
+    if (this.options.onRejected) {
+      try {
+        this.options.onRejected(reason, detail);
       } catch {
         // The listener's problem, not the request's.
       }
     }
-  };
+  }
 
-  const refuse = (req: IncomingMessage, res: ServerResponse, c: Canned, reason: RejectReason, detail?: string): void => {
+  private refuse(req: IncomingMessage, res: ServerResponse, c: Canned, reason: RejectReason, detail?: string): void {
     send(res, c, unreadBodyTooBig(req));
-    reject(reason, detail);
-  };
+    this.reject(reason, detail);
+  }
 
-  const deliver = async (res: ServerResponse, body: Buffer, auth: Auth): Promise<void> => {
-    let json: unknown;
+  private safeHandle(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void {
     try {
-      let text = body.toString('utf8');
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-      json = JSON.parse(text);
-    } catch {
-      send(res, BAD_JSON, false);
-      reject('badJson');
-      return;
-    }
-    const parsed = parseCallback(json);
-    if (!parsed.ok) {
-      send(res, NOT_DINGTALK, false);
-      reject('notDingTalk', parsed.reason);
-      return;
-    }
-    const { message } = parsed;
-    if (recent.seen(message.msgId)) {
-      if (!res.headersSent && !res.destroyed) {
-        res.writeHead(200, { 'content-type': JSON_TYPE, 'content-length': EMPTY_REPLY.length });
-        res.end(EMPTY_REPLY);
-      }
-      reject('duplicate', printable(message.msgId));
-      return;
-    }
-    let answer: Buffer;
-    try {
-      const result = await options.onMessage(message, auth);
-      answer = result !== null && typeof result === 'object' ? Buffer.from(JSON.stringify(result), 'utf8') : EMPTY_REPLY;
+      this.handle(req, res, expectsContinue);
     } catch (error) {
-      // Not handled: let DingTalk's retry (same msgId) through instead of dropping it as a duplicate.
-      recent.forget(message.msgId);
-      send(res, INTERNAL, false);
-      reject('internal', errorText(error));
-      return;
+      try {
+        send(res, INTERNAL, true);
+      } catch {
+        res.destroy();
+      }
+      this.reject('internal', errorText(error));
     }
-    accepted++;
-    if (!res.headersSent && !res.destroyed) {
-      res.writeHead(200, { 'content-type': JSON_TYPE, 'content-length': answer.length });
-      res.end(answer);
-    }
-  };
+  }
 
-  const handle = (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void => {
+  /** Routing: the callback path takes POSTs, `/healthz` GET/HEAD; anything else is refused unread. */
+  private handle(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void {
     const method = req.method ?? '';
     const pathname = pathnameOf(req.url ?? '');
 
-    if (pathname !== path) {
+    if (pathname !== this.settings.path) {
       if (pathname === '/healthz') {
         if (method === 'GET' || method === 'HEAD') send(res, HEALTHY, unreadBodyTooBig(req), method === 'HEAD');
-        else refuse(req, res, GET_ONLY, 'badMethod', `${printable(method, 16)} /healthz`);
+        else this.refuse(req, res, GET_ONLY, 'badMethod', `${printable(method, 16)} /healthz`);
         return;
       }
-      refuse(req, res, NOT_FOUND, 'notFound', `${printable(method, 16)} ${printable(pathname)}`);
+      this.refuse(req, res, NOT_FOUND, 'notFound', `${printable(method, 16)} ${printable(pathname)}`);
       return;
     }
     if (method !== 'POST') {
-      refuse(req, res, POST_ONLY, 'badMethod', printable(method, 16));
+      this.refuse(req, res, POST_ONLY, 'badMethod', printable(method, 16));
       return;
     }
 
     // 1. Who signed it, from the headers alone: nothing of the body has been read yet.
-    const auth = options.authenticate(req.headers);
+    const auth = this.authenticate(req, res);
+    if (!auth) return;
+
+    // 2. A declared length over the limit is refused without reading.
+    const declared = req.headers['content-length'];
+    if (declared !== undefined && Number(declared) > this.settings.maxBody) {
+      send(res, TOO_LARGE, true);
+      this.reject('tooLarge', `content-length ${printable(declared, 20)}`);
+      return;
+    }
+    if (expectsContinue) res.writeContinue();
+    this.readBody(req, res, auth);
+  }
+
+  /** The signer, or undefined once the request has been refused (every falsy verdict refuses). */
+  private authenticate(req: IncomingMessage, res: ServerResponse): Auth | undefined {
+    const auth = this.options.authenticate(req.headers);
     if (typeof (auth as { then?: unknown } | null)?.then === 'function') {
       // A promise is not a verdict: accepting it would let everything in.
       (auth as unknown as Promise<unknown>).then(undefined, () => undefined);
       send(res, INTERNAL, true);
-      reject('internal', 'authenticate returned a promise; it must decide synchronously');
-      return;
+      this.reject('internal', 'authenticate returned a promise; it must decide synchronously');
+      return undefined;
     }
     if (!auth || auth === 'missing' || auth === 'mismatch') {
-      refuse(req, res, UNAUTHORIZED, 'unauthenticated', typeof auth === 'string' ? auth : 'refused');
-      return;
+      this.refuse(req, res, UNAUTHORIZED, 'unauthenticated', typeof auth === 'string' ? auth : 'refused');
+      return undefined;
     }
     if (auth === 'stale') {
-      refuse(req, res, UNAUTHORIZED, 'stale');
-      return;
+      this.refuse(req, res, UNAUTHORIZED, 'stale');
+      return undefined;
     }
+    return auth as Auth;
+  }
 
-    // 2. A declared length over the limit is refused without reading.
-    const declared = req.headers['content-length'];
-    if (declared !== undefined && Number(declared) > maxBody) {
-      send(res, TOO_LARGE, true);
-      reject('tooLarge', `content-length ${printable(declared, 20)}`);
-      return;
-    }
-    if (expectsContinue) res.writeContinue();
-
-    // 3. Stream the body, counting bytes.
+  /** Streams the body, counting bytes: past the limit it answers 413 and stops buffering. */
+  private readBody(req: IncomingMessage, res: ServerResponse, auth: Auth): void {
+    const maxBody = this.settings.maxBody;
     const chunks: Buffer[] = [];
     let size = 0;
     let finished = false;
@@ -284,7 +297,7 @@ export async function startGatewayServer<Auth = 'ok'>(options: GatewayServerOpti
         chunks.length = 0;
         // Stop buffering; what still arrives is discarded until Node closes the socket after the 413.
         send(res, TOO_LARGE, true);
-        reject('tooLarge', `more than ${maxBody} bytes`);
+        this.reject('tooLarge', `more than ${maxBody} bytes`);
         return;
       }
       chunks.push(chunk);
@@ -294,9 +307,9 @@ export async function startGatewayServer<Auth = 'ok'>(options: GatewayServerOpti
       finished = true;
       const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
       chunks.length = 0;
-      deliver(res, body, auth as Auth).catch((error) => {
+      this.deliver(res, body, auth).catch((error) => {
         send(res, INTERNAL, false);
-        reject('internal', errorText(error));
+        this.reject('internal', errorText(error));
       });
     });
     req.on('error', () => {
@@ -304,72 +317,56 @@ export async function startGatewayServer<Auth = 'ok'>(options: GatewayServerOpti
       finished = true;
       chunks.length = 0;
     });
-  };
+  }
 
-  const safeHandle = (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void => {
+  /** The body as a DingTalk message, or undefined once it has been refused with 400. */
+  private parse(res: ServerResponse, body: Buffer): InboundMessage | undefined {
+    let json: unknown;
     try {
-      handle(req, res, expectsContinue);
-    } catch (error) {
-      try {
-        send(res, INTERNAL, true);
-      } catch {
-        res.destroy();
-      }
-      reject('internal', errorText(error));
+      let text = body.toString('utf8');
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      json = JSON.parse(text);
+    } catch {
+      send(res, BAD_JSON, false);
+      this.reject('badJson');
+      return undefined;
     }
-  };
+    const parsed = parseCallback(json);
+    if (!parsed.ok) {
+      send(res, NOT_DINGTALK, false);
+      this.reject('notDingTalk', parsed.reason);
+      return undefined;
+    }
+    return parsed.message;
+  }
 
-  const server = createServer({
-    requestTimeout,
-    headersTimeout: requestTimeout,
-    connectionsCheckingInterval: Math.max(25, Math.min(1_000, Math.floor(requestTimeout / 4))),
-    keepAliveTimeout: 5_000,
-  });
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => safeHandle(req, res, false));
-  // Answer `Expect: 100-continue` only once the headers have been authenticated.
-  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => safeHandle(req, res, true));
-  server.maxConnections = options.maxConnections ?? 1_000;
-
-  await new Promise<void>((resolve, rejectListen) => {
-    const onError = (error: Error) => {
-      server.removeListener('listening', onListening);
-      server.close(() => undefined);
-      rejectListen(error); // EADDRINUSE, EACCES…: the error keeps its `code`.
-    };
-    const onListening = () => {
-      server.removeListener('error', onError);
-      resolve();
-    };
-    server.once('error', onError);
-    server.once('listening', onListening);
+  /** De-duplication, then onMessage, then its answer. */
+  private async deliver(res: ServerResponse, body: Buffer, auth: Auth): Promise<void> {
+    const message = this.parse(res, body);
+    if (!message) return;
+    if (this.recent.seen(message.msgId)) {
+      answerJson(res, EMPTY_REPLY);
+      this.reject('duplicate', printable(message.msgId));
+      return;
+    }
+    let answer: Buffer;
     try {
-      server.listen(options.port, host);
+      const result = await this.options.onMessage(message, auth);
+      answer = result !== null && typeof result === 'object' ? Buffer.from(JSON.stringify(result), 'utf8') : EMPTY_REPLY;
     } catch (error) {
-      onError(error as Error);
+      // Not handled: let DingTalk's retry (same msgId) through instead of dropping it as a duplicate.
+      this.recent.forget(message.msgId);
+      send(res, INTERNAL, false);
+      this.reject('internal', errorText(error));
+      return;
     }
-  });
-  // After listening, a server error (rare) must not crash the extension host.
-  server.on('error', (error) => reject('internal', errorText(error)));
+    this.accepted++;
+    answerJson(res, answer);
+  }
+}
 
-  const bound = server.address() as AddressInfo;
-  let closing: Promise<void> | undefined;
-
-  return {
-    address: { host: bound.address, port: bound.port },
-    url: `http://${formatHost(host)}:${bound.port}${path}`,
-    close(): Promise<void> {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      return closing;
-    },
-    stats(): GatewayStats {
-      return {
-        accepted,
-        rejected: { ...rejected },
-        ...(lastReason ? { lastRejection: { reason: lastReason, at: lastAt } } : {}),
-      };
-    },
-  };
+export async function startGatewayServer<Auth = 'ok'>(options: GatewayServerOptions<Auth>): Promise<GatewayServer> {
+  const endpoint = new GatewayEndpoint(options, settingsOf(options));
+  await endpoint.start();
+  return endpoint;
 }
