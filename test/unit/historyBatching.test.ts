@@ -136,3 +136,34 @@ test('a throttled job runs at once, then once more at the end of the interval wi
   assert.equal(seen.length, 3, 'and nothing when none waits');
   throttle.dispose();
 });
+
+test('adding a message the quick way gives the same history as the full merge', async () => {
+  const { addMessage, clearHistory, emptySnapshot, markRead } = await import('../../src/core/inbound/conversations');
+  const { appendMessage } = await import('../../src/core/inbound/appendMessage');
+  let seed = 7;
+  const random = (n: number) => { seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648; return seed % n; };
+  const now = NOW + 500;
+  let quick = emptySnapshot();
+  let full = emptySnapshot();
+  for (let i = 0; i < 600; i++) {
+    const conversationType = random(4) === 0 ? '1' : '2';
+    const message = {
+      ...received(i).message,
+      msgId: `m${random(5) === 0 ? random(i + 1) : i}`, // some repeats
+      createAt: NOW + random(400), // out of order
+      conversationId: `cid-${random(3)}`, conversationType, conversationTitle: `Title ${random(3)}`, senderNick: `Nick ${random(3)}`,
+      ...(random(3) === 0
+        ? { sessionWebhook: 'https://oapi.dingtalk.com/robot/sendBySession?session=s', sessionWebhookExpiredTime: now - 300 + random(600) }
+        : {}),
+    };
+    const one: ReceivedMessage = { robotId: `r${random(2)}`, robotName: `Robot ${random(2)}`, receivedAt: NOW + random(600), message };
+    quick = appendMessage(quick, one, now, 'u-me', 7);
+    full = addMessage(full, one, now, 'u-me', 7);
+    assert.deepEqual(quick, full, `after message ${i}`);
+    if (random(50) === 0) { quick = markRead(quick); full = markRead(full); }
+    if (i === 300) { quick = clearHistory(quick, NOW + 100); full = clearHistory(full, NOW + 100); }
+  }
+  assert.ok(full.conversations.length > 3, 'several conversations');
+  assert.ok(full.conversations.some((c) => c.messages.length === 7), 'some at their cap');
+  assert.ok(full.conversations.some((c) => c.sessionWebhook), 'some with a reply link');
+});

@@ -10,9 +10,10 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  addMessage, clearHistory, emptySnapshot, HistorySnapshot, markRead, mergeSnapshots, MESSAGES_PER_CONVERSATION, normalize, parseSnapshot,
+  clearHistory, emptySnapshot, HistorySnapshot, markRead, mergeSnapshots, MESSAGES_PER_CONVERSATION, normalize, parseSnapshot,
   ReceivedMessage,
 } from './conversations';
+import { appendMessage } from './appendMessage';
 
 export type HistoryProblem =
   | { kind: 'load' | 'save'; detail: string }
@@ -104,7 +105,7 @@ export class ConversationHistory {
 
   /** Shows the message at once; the promise settles once it is written (with the others of its batch). */
   add(received: ReceivedMessage): Promise<void> {
-    this.snapshot = addMessage(this.snapshot, received, this.now(), this.options.me?.(), this.cap);
+    this.snapshot = appendMessage(this.snapshot, received, this.now(), this.options.me?.(), this.cap);
     this.changed();
     return this.scheduleSync();
   }
