@@ -134,20 +134,28 @@ export class RobotClient {
     let timedOut = false;
     // Whether the whole request (headers and body) was written: after that, a lost answer may hide a delivery.
     let written = false;
+    let expire: (error: Error) => void = () => undefined;
+    // undici does not abort a proxy's CONNECT that never gets an answer, so the timeout also ends the wait itself.
+    const expired = new Promise<never>((_resolve, reject) => { expire = reject; });
+    expired.catch(() => undefined); // handled by the race below, or never needed
     const timer = setTimeout(() => {
       timedOut = true;
       abort.emit('abort');
+      expire(new DOMException(`no answer within ${this.timeoutMs} ms`, 'TimeoutError'));
     }, this.timeoutMs);
     let dispatcher: Dispatcher | undefined;
     try {
       dispatcher = await this.dispatcherFor(target);
-      const response = await request(target, {
+      const pending = request(target, {
         method: 'POST',
         dispatcher: trackWritten(dispatcher, () => { written = true; }),
         headers: { 'content-type': 'application/json; charset=utf-8' },
         body,
         signal: abort,
       });
+      // An answer that comes after the timeout is read and dropped.
+      pending.then((late) => { if (timedOut) void late.body.dump().catch(() => undefined); }, () => undefined);
+      const response = await Promise.race([pending, expired]);
       if (response.statusCode !== 200) {
         await response.body.dump();
         return { problem: explainHttpStatus(response.statusCode) };
