@@ -11,8 +11,8 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
 const LINK_TARGET = /\]\s*\(/g;
 /** `$(name)` is VS Code's icon syntax in labels. */
 const ICON = /\$\(/g;
-/** A `command:` URI runs a VS Code command when it becomes a link anywhere. */
-const COMMAND_URI = /\b(command)\s*:/gi;
+/** A `command:` URI runs a VS Code command when it becomes a link anywhere (also glued to a word before it). */
+const COMMAND_URI = /(command)\s*:/gi;
 
 /**
  * `value` as plain text for any VS Code surface: bidi controls dropped; control characters and line breaks
