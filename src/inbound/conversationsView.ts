@@ -7,7 +7,6 @@ import {
 } from '../core/inbound/conversations';
 import type { ConversationHistory, HistoryProblem } from '../core/inbound/historyFile';
 import { plainText } from '../core/text/untrusted';
-import { Throttle } from '../core/throttle';
 
 export const CONVERSATIONS_VIEW_ID = 'dingtalk.conversations';
 
@@ -48,18 +47,16 @@ export class ConversationsView implements vscode.TreeDataProvider<ConversationNo
   private readonly nodes = new Map<string, ConversationNode>();
   private readonly subscriptions: vscode.Disposable[] = [];
   private lastProblem?: string;
-  /** A burst of messages redraws the tree and the badge at most 4 times a second, the last state last. */
-  private readonly refreshes = new Throttle(250, () => this.refresh());
 
   constructor(private readonly history: ConversationHistory, private readonly log: { error(message: string): void }) {
     this.treeView = vscode.window.createTreeView(CONVERSATIONS_VIEW_ID, { treeDataProvider: this, showCollapseAll: true });
     this.subscriptions.push(
-      this.treeView, this.changed, this.refreshes,
-      history.onDidChange(() => this.refreshes.schedule()),
+      this.treeView, this.changed,
+      history.onDidChange(() => this.refresh()),
       // Opening a conversation reads it, in every window.
-      this.treeView.onDidExpandElement((e) => { if (e.element.kind === 'conversation') void this.markRead(e.element.key); }),
+      this.treeView.onDidExpandElement((e) => { if (e.element.kind === 'conversation') void this.history.markRead(e.element.key); }),
       this.treeView.onDidChangeSelection((e) => {
-        for (const node of e.selection) if (node.kind === 'conversation') void this.markRead(node.key);
+        for (const node of e.selection) if (node.kind === 'conversation') void this.history.markRead(node.key);
       }),
     );
     this.refresh();
@@ -183,18 +180,15 @@ export class ConversationsView implements vscode.TreeDataProvider<ConversationNo
     return item;
   }
 
-  /** What the user just did shows at once (a redraw a moment later would disturb what they do next). */
   markRead(key: string): Promise<void> {
-    const done = this.history.markRead(key);
-    this.refreshes.flush();
-    return done;
+    return this.history.markRead(key);
   }
 
   /** Shows a conversation, opened (which marks it read). */
   async reveal(key: string): Promise<void> {
     await vscode.commands.executeCommand(`${CONVERSATIONS_VIEW_ID}.focus`);
     await this.treeView.reveal(this.conversationNode(key), { expand: true, select: true, focus: true });
-    await this.markRead(key);
+    await this.history.markRead(key);
   }
 
   dispose(): void {

@@ -64,7 +64,7 @@ export function conversationKey(robotId: string, conversationId: string): string
   return `${robotId}/${conversationId}`;
 }
 
-export function byTime(a: StoredMessage, b: StoredMessage): number {
+function byTime(a: StoredMessage, b: StoredMessage): number {
   return a.createAt - b.createAt || a.receivedAt - b.receivedAt || (a.msgId < b.msgId ? -1 : a.msgId > b.msgId ? 1 : 0);
 }
 
