@@ -145,6 +145,14 @@ async function notifyWhenFinishedThenLetGo(name: string, shownName = name): Prom
   await wb.runCommand('DingTalk: Notify When Finished');
   const statusBar = wb.page.locator('#workbench\\.parts\\.statusbar');
   const marked = statusBar.filter({ hasText: `DingTalk will notify when "${shownName}" finishes` });
+  // With something else still running (a previous command whose end VS Code has not reported yet), the command
+  // asks which one: the user picks this one.
+  const which = wb.page.locator('.quick-input-widget', { hasText: 'Notify the group when which one finishes?' });
+  const first = await Promise.race([
+    marked.waitFor({ timeout: 30_000 }).then(() => 'marked'),
+    which.waitFor({ state: 'visible', timeout: 30_000 }).then(() => 'asked'),
+  ]).catch(() => 'neither');
+  if (first === 'asked') await wb.pick(shownName);
   await marked.waitFor({ timeout: 30_000 }).catch(async (error: Error) => {
     const toasts = wb.page.locator('.notifications-toasts');
     const shown = await Promise.all([statusBar.innerText(), toasts.innerText()].map((p) => p.catch(() => '')));
