@@ -135,7 +135,7 @@ describe('several windows, one outbox', () => {
   test('two windows send 12 messages each at once: 24 arrive once each, no 130101, never over 20 a minute', async (t) => {
     await withScreenshotOnFailure(a, t.name, async () => {
       await Promise.all([burst(a, 'Burst', 'from A', 12), burst(b, 'Burst', 'from B', 12)]);
-      await standIn.waitForAccepted(RATE_MAX, 30_000);
+      // The setup's test message may still hold a slot of Burst's minute: not all 20 go at once, and that is right.
       await waitUntil(() => textsTo(ROBOTS.burst.accessToken).length === 24, 120_000, '24 messages');
       const texts = textsTo(ROBOTS.burst.accessToken).sort();
       const expected = [...Array.from({ length: 12 }, (_, i) => `from A ${i + 1}`), ...Array.from({ length: 12 }, (_, i) => `from B ${i + 1}`)].sort();
