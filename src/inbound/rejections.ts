@@ -1,8 +1,9 @@
 // What the gateway refused, in the log without flooding it: what anyone on the network can cause (forged,
-// stale, malformed requests) is logged once per reason every 10 s at most, then how many more came.
-// Refusals of signed messages (policy, internal errors) are always logged: they name the sender or the
-// error a user acts on.
+// stale, malformed requests) is logged once per reason every 10 s at most, then how many more came (the
+// counting is core/inbound/rejectionLog.ts). Refusals of signed messages (policy, internal errors) are always
+// logged: they name the sender or the error a user acts on.
 import type { RejectReason } from '../core/gateway/server';
+import { RejectionLog } from '../core/inbound/rejectionLog';
 import type { Log } from '../log';
 
 const REJECTION_LOG_INTERVAL_MS = 10_000;
@@ -13,9 +14,16 @@ const UNAUTHENTICATED_REASONS: ReadonlySet<string> = new Set<RejectReason>([
 
 export class Rejections {
   private lastValue?: { reason: string; at: number };
-  private readonly reports = new Map<string, { unlogged: number; timer: NodeJS.Timeout }>();
+  private readonly rejectionLog: RejectionLog;
 
-  constructor(private readonly log: Log, private readonly changed: () => void) {}
+  constructor(log: Log, private readonly changed: () => void) {
+    this.rejectionLog = new RejectionLog({
+      intervalMs: REJECTION_LOG_INTERVAL_MS,
+      throttled: UNAUTHENTICATED_REASONS,
+      warn: (line) => log.warn(line),
+      onIntervalEnd: () => changed(),
+    });
+  }
 
   /** The last refusal, for Show Status. */
   get last(): { reason: string; at: number } | undefined {
@@ -24,34 +32,11 @@ export class Rejections {
 
   add(reason: RejectReason | 'policy', detail?: string): void {
     this.lastValue = { reason, at: Date.now() };
-    const report = this.reports.get(reason);
-    if (report) {
-      report.unlogged++;
-      return;
-    }
-    this.log.warn(`gateway refused a request: ${reason}${detail ? ` (${detail})` : ''}`);
-    this.changed();
-    if (!UNAUTHENTICATED_REASONS.has(reason)) return;
-    const timer = setTimeout(() => {
-      this.close(reason);
-      this.changed();
-    }, REJECTION_LOG_INTERVAL_MS);
-    timer.unref?.();
-    this.reports.set(reason, { unlogged: 0, timer });
+    if (this.rejectionLog.note(reason, detail)) this.changed();
   }
 
   /** Ends every summary window (the gateway stopped). */
   closeAll(): void {
-    for (const reason of [...this.reports.keys()]) this.close(reason);
-  }
-
-  /** Ends a reason's summary window: logs how many went unlogged, stops its timer. */
-  private close(reason: string): void {
-    const report = this.reports.get(reason);
-    if (!report) return;
-    clearTimeout(report.timer);
-    this.reports.delete(reason);
-    if (report.unlogged === 0) return;
-    this.log.warn(`gateway refused ${report.unlogged} more requests (${reason}) in the last ${REJECTION_LOG_INTERVAL_MS / 1000} s`);
+    this.rejectionLog.closeAll();
   }
 }
