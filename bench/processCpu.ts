@@ -59,3 +59,25 @@ export async function waitUntilIdle(pid: number, timeoutMs = 180_000): Promise<n
     if (Date.now() - started > timeoutMs) throw new Error(`process ${pid} was still busy after ${timeoutMs} ms`);
   }
 }
+
+/** CPU time (ms) of each thread of `pid`, by thread name (threads of one name summed). */
+export function threadCpuMs(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      byName.set(name, (byName.get(name) ?? 0) + ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND);
+    } catch {
+      // the thread ended while we looked
+    }
+  }
+  return byName;
+}
+
+/** Which threads spent the CPU between two `threadCpuMs` readings, heaviest first. */
+export function threadShares(before: Map<string, number>, after: Map<string, number>): string {
+  return [...after].map(([name, ms]) => [name, ms - (before.get(name) ?? 0)] as const).filter(([, ms]) => ms > 0)
+    .sort((a, b) => b[1] - a[1]).map(([name, ms]) => `${name} ${Math.round(ms)} ms`).join(', ');
+}

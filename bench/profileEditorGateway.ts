@@ -12,7 +12,7 @@ import { startDingTalkStandIn } from '../test/support/dingtalkStandIn';
 import { repoRoot } from '../test/support/tools';
 import { openSession, resultsDir } from '../test/support/workbench';
 import { headersFor, ROBOT, startGatewayAsUser, TEMPLATE } from './editorGateway';
-import { cpuMs, extensionHostPid, waitUntilIdle } from './processCpu';
+import { cpuMs, extensionHostPid, threadCpuMs, threadShares, waitUntilIdle } from './processCpu';
 import { runWrk } from './wrk';
 
 interface Frame { functionName: string; url: string; lineNumber: number; columnNumber: number }
@@ -100,10 +100,12 @@ async function main(): Promise<void> {
     await cdp.call('Profiler.setSamplingInterval', { interval: 250 });
     await cdp.call('Profiler.start');
     const before = cpuMs(pid);
+    const threadsBefore = threadCpuMs(pid);
     const result = await runWrk(url, TEMPLATE, headers, seconds);
     // Its own sampling keeps the extension host a little busy: stop after 20 s of backlog at most.
     const backlogMs = await waitUntilIdle(pid, 20_000).catch(() => undefined);
     const { profile } = (await cdp.call('Profiler.stop')) as unknown as { profile: Profile };
+    const threads = threadShares(threadsBefore, threadCpuMs(pid));
     cdp.close();
     fs.mkdirSync(resultsDir, { recursive: true });
     const file = path.join(resultsDir, `extension-host-${kind}.cpuprofile`);
@@ -111,7 +113,7 @@ async function main(): Promise<void> {
     const bundle = fs.readFileSync(path.join(repoRoot, 'dist', 'extension.js'), 'utf8').split('\n');
     process.stdout.write(`${kind}: ${Math.round(result.rps)} req/s under the profiler, ${result.requests} requests (${result.non2xx} not 2xx), `
       + `${Math.round(((cpuMs(pid) - before) * 1000) / result.requests)} µs extension host CPU per request, ${backlogMs === undefined ? 'still busy 20 s' : `busy ${(backlogMs / 1000).toFixed(1)} s`} after the load\n`
-      + `profile: ${path.relative(repoRoot, file)}\n\n${summary(profile, bundle)}`);
+      + `extension host threads: ${threads}\nprofile: ${path.relative(repoRoot, file)}\n\n${summary(profile, bundle)}`);
   } finally {
     await session.close();
     await standIn.close();

@@ -40,7 +40,7 @@ export function activate(context: vscode.ExtensionContext): DingTalkApi {
     log, robots, sending, onboarding, inbox, gateway, statusBar,
     watchNetworkSettings(log),
     sending.onDidChange(() => void onboarding.refresh()),
-    gateway.onDidChange(() => statusBar.setGateway(gateway.running, gateway.describe())),
+    gateway.onDidChange(() => statusBar.setGateway(gateway.running, () => gateway.describe())),
     vscode.window.registerWebviewViewProvider(ONBOARDING_VIEW_ID, onboarding),
     ...registerRobotCommands(actions, robots, gateway, log, openOnboarding),
     ...new SendCommands(sending, actions, log).register(),

@@ -1,6 +1,8 @@
 // The "DingTalk Inbox" output channel: one readable line per accepted message, and the recent messages
-// that can still be answered (their session webhook has not expired).
+// that can still be answered (their session webhook has not expired). Listeners hear of new messages in
+// batches: one message after a quiet moment at once, a burst at most four times a second (see Batcher).
 import * as vscode from 'vscode';
+import { Batcher } from './core/batcher';
 import { InboundMessage, inboxLine } from './core/gateway/callback';
 import { isSessionWebhookAllowed } from './core/webhookUrl';
 
@@ -14,18 +16,28 @@ export interface InboxEntry {
 }
 
 const KEEP = 200;
+/** How often a burst of messages reaches the Output channel, the history, the views and the status bar. */
+const BATCH_MS = 250;
 
 export class Inbox implements vscode.Disposable {
   private readonly channel = vscode.window.createOutputChannel('DingTalk Inbox');
   private readonly entries: InboxEntry[] = [];
-  private readonly added = new vscode.EventEmitter<InboxEntry>();
+  private readonly added = new vscode.EventEmitter<readonly InboxEntry[]>();
+  /** New messages, oldest first: each message once, in batches under a burst. */
   readonly onDidAdd = this.added.event;
+  private readonly batches = new Batcher<InboxEntry>(BATCH_MS, (entries) => this.announce(entries));
 
+  /** Kept at once (Reply and the chat tools see it); shown and announced with its batch. */
   add(entry: InboxEntry): void {
     this.entries.push(entry);
     if (this.entries.length > KEEP) this.entries.shift();
-    this.channel.appendLine(inboxLine(entry.message, entry.receivedAt, entry.robotName, vscode.l10n.t('direct')));
-    this.added.fire(entry);
+    this.batches.push(entry);
+  }
+
+  private announce(entries: InboxEntry[]): void {
+    const direct = vscode.l10n.t('direct');
+    this.channel.appendLine(entries.map((e) => inboxLine(e.message, e.receivedAt, e.robotName, direct)).join('\n'));
+    this.added.fire(entries);
   }
 
   show(): void {
@@ -49,6 +61,7 @@ export class Inbox implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.batches.dispose();
     this.channel.dispose();
     this.added.dispose();
   }

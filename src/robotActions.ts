@@ -15,8 +15,14 @@ const POLICY_HELP: Record<DmPolicy, () => string> = {
   disabled: () => vscode.l10n.t('receive nothing'),
 };
 
+let timeFormat: Intl.DateTimeFormat | undefined;
+
+/** A time as `toLocaleString(language, { hour12: false })` writes it; one formatter, since ICU's are costly to make. */
 export function formatTime(at: number): string {
-  return new Date(at).toLocaleString(vscode.env.language, { hour12: false });
+  timeFormat ??= new Intl.DateTimeFormat(vscode.env.language, {
+    year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric', hour12: false,
+  });
+  return timeFormat.format(new Date(at));
 }
 
 export class RobotActions {

@@ -50,8 +50,12 @@ export class RobotStore implements vscode.Disposable {
   readonly onDidChange = this.changed.event;
   private readonly subscriptions: vscode.Disposable[] = [this.changed];
 
+  /** The robots as last read from settings: the gateway looks one up for every callback it receives. */
+  private cached?: readonly RobotConfig[];
+
   constructor(private readonly secrets: vscode.SecretStorage) {
     this.subscriptions.push(vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration(`${SECTION}.robots`)) this.cached = undefined;
       if (e.affectsConfiguration(`${SECTION}.robots`) || e.affectsConfiguration(`${SECTION}.defaultRobot`)) this.changed.fire();
     }));
   }
@@ -60,14 +64,24 @@ export class RobotStore implements vscode.Disposable {
     return `robot-${randomUUID().slice(0, 8)}`;
   }
 
+  /** The robots (a new array; the robots in it are frozen and shared, change them with `save`/`update`). */
   list(): RobotConfig[] {
+    return [...this.robots()];
+  }
+
+  private robots(): readonly RobotConfig[] {
+    if (this.cached) return this.cached;
     const raw = vscode.workspace.getConfiguration(SECTION).get<unknown[]>('robots', []);
     const seen = new Set<string>();
-    return (Array.isArray(raw) ? raw : []).map(normalise).filter((r): r is RobotConfig => !!r && !seen.has(r.id) && !!seen.add(r.id));
+    const robots = (Array.isArray(raw) ? raw : []).map(normalise)
+      .filter((r): r is RobotConfig => !!r && !seen.has(r.id) && !!seen.add(r.id));
+    for (const robot of robots) Object.freeze(robot);
+    this.cached = robots;
+    return robots;
   }
 
   get(id: string): RobotConfig | undefined {
-    return this.list().find((r) => r.id === id);
+    return this.robots().find((r) => r.id === id);
   }
 
   defaultId(): string | undefined {
@@ -153,9 +167,11 @@ export class RobotStore implements vscode.Disposable {
       timer = setTimeout(resolve, 5_000); // never hang a save on a missed event
     });
     try {
+      this.cached = undefined;
       await vscode.workspace.getConfiguration(SECTION).update(key, value, vscode.ConfigurationTarget.Global);
       if (current() !== expected) await applied;
     } finally {
+      this.cached = undefined; // read again: what this window wrote, or what another wrote meanwhile
       listener?.dispose();
       clearTimeout(timer);
     }

@@ -5,6 +5,7 @@ import type { RobotStore } from './robots';
 import { outboxLines } from './send/outboxSummary';
 import type { SendService } from './sendService';
 import { markdownText } from './core/text/untrusted';
+import { Throttle } from './core/throttle';
 
 export const QUICK_MENU_COMMAND = 'dingtalk.quickMenu';
 
@@ -13,6 +14,12 @@ export class StatusBar implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[] = [this.item];
   private extra: string[] = [];
   private gatewayRunning = false;
+  /** The gateway changes with every message it receives: the item follows at most 4 times a second. */
+  private gatewayDescribe: () => string[] = () => [];
+  private readonly gatewayUpdates = new Throttle(250, () => {
+    this.extra = this.gatewayDescribe();
+    this.update();
+  });
 
   constructor(private readonly robots: RobotStore, private readonly sending: SendService) {
     this.item.name = 'DingTalk';
@@ -22,11 +29,19 @@ export class StatusBar implements vscode.Disposable {
     this.item.show();
   }
 
-  /** The gateway's state: an icon in the item while it runs, its lines in the tooltip. */
-  setGateway(running: boolean, lines: string[]): void {
-    this.gatewayRunning = running;
-    this.extra = lines;
-    this.update();
+  /**
+   * The gateway's state: an icon in the item while it runs, its lines in the tooltip. `lines` may be a
+   * function, called only when the item is updated (throttled, the latest state always shown last).
+   */
+  setGateway(running: boolean, lines: string[] | (() => string[])): void {
+    this.gatewayDescribe = typeof lines === 'function' ? lines : () => lines;
+    if (running !== this.gatewayRunning) {
+      this.gatewayRunning = running; // started or stopped shows at once
+      this.gatewayUpdates.schedule();
+      this.gatewayUpdates.flush();
+      return;
+    }
+    this.gatewayUpdates.schedule();
   }
 
   update(): void {

@@ -3,7 +3,7 @@
 // Cursor and Quote in Reply; and the notification for a message that asks for the user's attention.
 import * as vscode from 'vscode';
 import {
-  attention, Conversation, conversationKey, NotifyMode, ReceivedMessage, StoredMessage, validSessionWebhook,
+  attention, Conversation, conversationKey, notificationsFor, NotifyMode, ReceivedMessage, StoredMessage, validSessionWebhook,
 } from '../core/inbound/conversations';
 import { markdownMessage, RobotMessage, textMessage } from '../core/messages';
 import { summarize } from '../core/gateway/callback';
@@ -11,7 +11,10 @@ import { plainText } from '../core/text/untrusted';
 import type { RobotStore } from '../robots';
 import { activeSendCommands, unescapeNewlines } from '../sendCommands';
 import { partsFor, problemText, SendService } from '../sendService';
-import type { ConversationNode, ConversationsView } from './conversationsView';
+import { CONVERSATIONS_VIEW_ID, ConversationNode, ConversationsView } from './conversationsView';
+
+/** Notifications one batch of received messages may raise; the rest are counted in one more. */
+const NOTIFICATIONS_PER_BATCH = 3;
 
 export class ConversationActions {
   constructor(
@@ -141,10 +144,28 @@ export class ConversationActions {
    * A notification with Reply / Open for a message that asks for the user (a 1:1 chat, or an @mention of
    * their configured id), or for every message when the setting says so; the others only raise the badge.
    */
-  async notify(received: ReceivedMessage, mode: NotifyMode, me: string | undefined): Promise<void> {
+  /**
+   * A notification for each message that asks for attention; beyond a few in one batch (a burst), one that
+   * counts the rest and opens the view: a toast per message would bury the editor.
+   */
+  notifyAll(received: readonly ReceivedMessage[], mode: NotifyMode, me: string | undefined): void {
+    const wanted = received.flatMap((r) => {
+      const why = attention(r.message, mode, me);
+      return why ? [{ received: r, why }] : [];
+    });
+    const { each, more } = notificationsFor(wanted, NOTIFICATIONS_PER_BATCH);
+    for (const { received: r, why } of each) void this.notify(r, why);
+    if (more > 0) void this.notifyMore(more);
+  }
+
+  private async notifyMore(count: number): Promise<void> {
+    const open = vscode.l10n.t('Open');
+    const answer = await vscode.window.showInformationMessage(vscode.l10n.t('{0} more DingTalk messages for you', count), open);
+    if (answer === open) await vscode.commands.executeCommand(`${CONVERSATIONS_VIEW_ID}.focus`);
+  }
+
+  private async notify(received: ReceivedMessage, why: 'direct' | 'mention' | 'other'): Promise<void> {
     const m = received.message;
-    const why = attention(m, mode, me);
-    if (!why) return;
     const nick = plainText(m.senderNick || m.senderId, 60);
     const text = plainText(summarize(m), 200);
     const where = plainText(m.conversationTitle || received.robotName, 60);

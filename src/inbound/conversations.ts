@@ -33,9 +33,18 @@ export function historyFile(context: vscode.ExtensionContext): string {
   return path.join(context.globalStorageUri.fsPath, 'conversations', 'history.json');
 }
 
+/** The notification settings, read once and again when they change: not three `inspect()` calls per message. */
+function notificationSettings(): { mode: NotifyMode; me: string | undefined } {
+  return {
+    mode: machineSetting<NotifyMode>('notifications.show', 'mentionsAndDirect'),
+    me: machineSetting<string>('notifications.myUserId', '').trim() || undefined,
+  };
+}
+
 export function registerConversations(deps: ConversationDeps): vscode.Disposable {
   const { context, inbox, robots, sending, log } = deps;
-  const me = () => machineSetting<string>('notifications.myUserId', '').trim() || undefined;
+  let notifications = notificationSettings();
+  const me = () => notifications.me;
   const history = new ConversationHistory({ me });
   const view = new ConversationsView(history, log);
   const actions = new ConversationActions(view, robots, sending);
@@ -56,14 +65,16 @@ export function registerConversations(deps: ConversationDeps): vscode.Disposable
   const command = (id: string, run: (node?: ConversationNode) => unknown) => vscode.commands.registerCommand(id, run);
   const disposables: vscode.Disposable[] = [
     view,
+    // Writes what is still waiting for the next batch before letting go of the file.
     { dispose: () => history.dispose() },
-    inbox.onDidAdd((entry) => {
-      void history.add(entry);
+    inbox.onDidAdd((entries) => {
+      void history.add(...entries);
       // What the gateway in another window received is announced there, and here only if this window has focus.
-      if (entry.fromWindow && !vscode.window.state.focused) return;
-      void actions.notify(entry, machineSetting<NotifyMode>('notifications.show', 'mentionsAndDirect'), me());
+      const focused = vscode.window.state.focused;
+      actions.notifyAll(entries.filter((e) => !e.fromWindow || focused), notifications.mode, notifications.me);
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('dingtalk.notifications')) notifications = notificationSettings();
       if (e.affectsConfiguration('dingtalk.conversations.keepHistory')) void applyKeepHistory();
     }),
     command('dingtalk.conversations.reply', (node) => actions.reply(node)),

@@ -58,8 +58,8 @@ export class GatewayWindows implements vscode.Disposable {
       void this.closeBus().then(() => this.host.lost());
     });
     this.pairing.onSaved = (book) => this.bus?.broadcast({ type: 'pairing', book: book.toJSON() });
-    this.subscriptions.push(inbox.onDidAdd((entry) => {
-      if (!entry.fromWindow) this.bus?.broadcast({ type: 'inbox', entry });
+    this.subscriptions.push(inbox.onDidAdd((entries) => {
+      for (const entry of entries) if (!entry.fromWindow) this.bus?.broadcast({ type: 'inbox', entry });
     }));
     void this.ownership.follow(() => void this.tick()).catch((error) => this.log.warn(`gateway ownership: ${String(error)}`));
   }

@@ -289,6 +289,7 @@ describe('conversations', () => {
       fs.writeFileSync(machineSettings, JSON.stringify({ ...settings, 'dingtalk.conversations.keepHistory': false }, null, 2));
       await waitUntil(() => !fs.existsSync(historyFile()), 15_000, 'the history file to be deleted');
       await wb.runCommand('DingTalk: Start Gateway');
+      await wb.notification(/Gateway listening/); // the window was reloaded: the gateway starts again
       await postCallback({ text: 'not kept on disk', conversationId: 'cid-private', title: 'Private Team' });
       await row(wb, 'Private Team').waitFor();
       assert.ok(!fs.existsSync(historyFile()), 'nothing written');

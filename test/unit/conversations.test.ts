@@ -5,8 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { InboundMessage } from '../../src/core/gateway/callback';
 import {
-  addMessage, attention, byRobot, clearHistory, emptySnapshot, markRead, mentions, mergeSnapshots, ReceivedMessage, totalUnread,
-  unreadCount, validSessionWebhook,
+  addMessage, attention, byRobot, clearHistory, emptySnapshot, markRead, mentions, mergeSnapshots, notificationsFor, ReceivedMessage,
+  totalUnread, unreadCount, validSessionWebhook,
 } from '../../src/core/inbound/conversations';
 import { ConversationHistory } from '../../src/core/inbound/historyFile';
 
@@ -130,6 +130,16 @@ test('notifications: 1:1 chats and @mentions by default, everything with "all", 
   assert.deepEqual([group, direct, mention].map((m) => attention(m, 'all', 'u-me')), ['other', 'direct', 'mention']);
   assert.deepEqual([group, direct, mention].map((m) => attention(m, 'none', 'u-me')), [undefined, undefined, undefined]);
   assert.equal(attention(mention, 'mentionsAndDirect', undefined), undefined, 'no user id set: no mention is recognised');
+});
+
+test('a burst raises a few notifications: each of up to 3, beyond that 2 and one counting the rest', () => {
+  assert.deepEqual(notificationsFor(['a', 'b', 'c'], 3), { each: ['a', 'b', 'c'], more: 0 });
+  assert.deepEqual(notificationsFor(['a', 'b', 'c', 'd'], 3), { each: ['a', 'b'], more: 2 });
+  const burst = Array.from({ length: 1000 }, (_, i) => i);
+  const { each, more } = notificationsFor(burst, 3);
+  assert.equal(each.length + more, 1000, 'every message is shown or counted');
+  assert.deepEqual(each, [0, 1], 'the first ones, in order');
+  assert.deepEqual(notificationsFor([], 3), { each: [], more: 0 });
 });
 
 test('two windows on one file: each sees what the other received, and both converge', async () => {

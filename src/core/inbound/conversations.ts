@@ -64,7 +64,7 @@ export function conversationKey(robotId: string, conversationId: string): string
   return `${robotId}/${conversationId}`;
 }
 
-function byTime(a: StoredMessage, b: StoredMessage): number {
+export function byTime(a: StoredMessage, b: StoredMessage): number {
   return a.createAt - b.createAt || a.receivedAt - b.receivedAt || (a.msgId < b.msgId ? -1 : a.msgId > b.msgId ? 1 : 0);
 }
 
@@ -108,6 +108,16 @@ export function attention(message: InboundMessage, mode: NotifyMode, me: string 
   if (message.conversationType === '1') return 'direct';
   if (mentions(message, me)) return 'mention';
   return mode === 'all' ? 'other' : undefined;
+}
+
+/**
+ * Which of a batch's messages get a notification of their own: all when they are few, else the first
+ * `limit - 1` and one more notification counting the rest (`more`), so a burst cannot bury the editor.
+ */
+export function notificationsFor<T>(wanted: readonly T[], limit: number): { each: T[]; more: number } {
+  if (wanted.length <= limit) return { each: [...wanted], more: 0 };
+  const each = wanted.slice(0, Math.max(0, limit - 1));
+  return { each, more: wanted.length - each.length };
 }
 
 export function storedMessage(received: ReceivedMessage, me?: string): StoredMessage {

@@ -3,14 +3,18 @@
 // atomically (temp file + rename), owner-only. Each window polls the file's stat (once a second) and merges
 // what others wrote; whoever holds something the file lacks writes again, so the windows converge without a
 // lock (a lock file would need stale-lock recovery for extension hosts that crash while holding it).
+// Received messages are written in batches (one pending write, `writeDelayMs` after the first message of the
+// batch, one fsync each): under a burst, a write per message cost more than everything else a message costs.
+// Closing the window writes what is still waiting, synchronously, so nothing received is lost.
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  addMessage, clearHistory, emptySnapshot, HistorySnapshot, markRead, mergeSnapshots, MESSAGES_PER_CONVERSATION, normalize, parseSnapshot,
+  clearHistory, emptySnapshot, HistorySnapshot, markRead, mergeSnapshots, MESSAGES_PER_CONVERSATION, normalize, parseSnapshot,
   ReceivedMessage,
 } from './conversations';
 import { errorMessage } from '../text/errorMessage';
+import { appendMessage } from './appendMessage';
 
 export type HistoryProblem =
   | { kind: 'load' | 'save'; detail: string }
@@ -24,6 +28,15 @@ export interface HistoryOptions {
   /** How often the file's stat is checked for other windows' writes (ms); at least 1000. */
   pollMs?: number;
   cap?: number;
+  /** How long a received message may wait to be written with the next ones (ms); 500 unless told. */
+  writeDelayMs?: number;
+}
+
+/** The batch waiting to be written, and who waits for it. */
+interface PendingWrite {
+  timer: NodeJS.Timeout;
+  done: Promise<void>;
+  settle(): void;
 }
 
 function errorDetail(error: unknown): string {
@@ -41,11 +54,17 @@ export class ConversationHistory {
   private readonly now: () => number;
   private readonly pollMs: number;
   private readonly cap: number;
+  private readonly writeDelayMs: number;
+  private pending?: PendingWrite;
+  /** A read-merge-write of the file is under way (see dispose). */
+  private syncing = false;
+  private disposed = false;
 
   constructor(private readonly options: HistoryOptions = {}) {
     this.now = options.now ?? Date.now;
     this.pollMs = Math.max(1000, options.pollMs ?? 1000);
     this.cap = options.cap ?? MESSAGES_PER_CONVERSATION;
+    this.writeDelayMs = Math.max(0, options.writeDelayMs ?? 500);
   }
 
   get current(): HistorySnapshot {
@@ -76,6 +95,7 @@ export class ConversationHistory {
     this.file = file;
     this.problemValue = undefined;
     if (!file) {
+      this.cancelPending(); // history is no longer kept: what waits is not written
       // A write already under way finishes first, so a caller that deletes the file next deletes it for good.
       await this.chain;
       return this.changed();
@@ -84,10 +104,13 @@ export class ConversationHistory {
     await this.sync();
   }
 
-  async add(received: ReceivedMessage): Promise<void> {
-    this.snapshot = addMessage(this.snapshot, received, this.now(), this.options.me?.(), this.cap);
+  /** Shows the messages at once; the promise settles once they are written (with the others of their batch). */
+  add(...received: ReceivedMessage[]): Promise<void> {
+    const now = this.now();
+    const me = this.options.me?.();
+    for (const message of received) this.snapshot = appendMessage(this.snapshot, message, now, me, this.cap);
     this.changed();
-    await this.sync();
+    return this.scheduleSync();
   }
 
   /** Marks one conversation (or all, without a key) read, in every window. */
@@ -114,9 +137,30 @@ export class ConversationHistory {
 
   /** Merges the file into memory and memory into the file (written only when that changes it). */
   sync(): Promise<void> {
+    const pending = this.cancelPending(); // this sync writes what the batch holds
     const run = this.chain.then(() => this.syncNow());
     this.chain = run.catch(() => undefined);
+    if (pending) void run.then(pending.settle, pending.settle);
     return run;
+  }
+
+  /** Joins the batch waiting to be written, or starts one. */
+  private scheduleSync(): Promise<void> {
+    if (!this.file || this.disposed) return Promise.resolve();
+    if (this.pending) return this.pending.done;
+    let settle = () => undefined as void;
+    const done = new Promise<void>((resolve) => { settle = resolve; });
+    const timer = setTimeout(() => void this.sync(), this.writeDelayMs);
+    this.pending = { timer, done, settle };
+    return done;
+  }
+
+  private cancelPending(): PendingWrite | undefined {
+    const pending = this.pending;
+    if (!pending) return undefined;
+    clearTimeout(pending.timer);
+    this.pending = undefined;
+    return pending;
   }
 
   private readonly onFileChanged = (current: fs.Stats, previous: fs.Stats): void => {
@@ -125,17 +169,27 @@ export class ConversationHistory {
 
   private async syncNow(): Promise<void> {
     const file = this.file;
-    if (!file) return;
-    const onDisk = await this.read(file);
-    if (onDisk === undefined) return; // unreadable for now: never written over
-    const merged = mergeSnapshots(normalize(this.snapshot, this.now(), this.cap), onDisk.snapshot, this.now(), this.cap);
+    if (!file || this.disposed) return;
+    this.syncing = true;
+    try {
+      const onDisk = await this.read(file);
+      if (onDisk === undefined) return; // unreadable for now: never written over
+      if (file !== this.file || this.disposed) return; // switched while reading
+      const { merged, text, grew } = this.mergeWith(onDisk.snapshot);
+      this.snapshot = merged;
+      if (text !== onDisk.text) await this.write(file, text);
+      else this.resolved();
+      if (grew) this.changed();
+    } finally {
+      this.syncing = false;
+    }
+  }
+
+  /** Memory merged with what the file holds; `grew` when that changes what memory held. */
+  private mergeWith(onDisk: HistorySnapshot): { merged: HistorySnapshot; text: string; grew: boolean } {
+    const merged = mergeSnapshots(normalize(this.snapshot, this.now(), this.cap), onDisk, this.now(), this.cap);
     const text = JSON.stringify(merged);
-    const before = JSON.stringify(this.snapshot);
-    if (file !== this.file) return; // switched while reading
-    this.snapshot = merged;
-    if (text !== onDisk.text) await this.write(file, text);
-    else this.resolved();
-    if (text !== before) this.changed();
+    return { merged, text, grew: text !== JSON.stringify(this.snapshot) };
   }
 
   private async read(file: string): Promise<{ snapshot: HistorySnapshot; text: string } | undefined> {
@@ -178,6 +232,8 @@ export class ConversationHistory {
       } finally {
         await handle.close();
       }
+      // Closed meanwhile: dispose wrote memory (everything this holds, and what came after) itself.
+      if (this.disposed) throw Object.assign(new Error('closed'), { code: 'closed' });
       await fs.promises.rename(temp, file);
       this.resolved();
     } catch (error) {
@@ -207,8 +263,44 @@ export class ConversationHistory {
   }
 
   dispose(): void {
+    if (this.disposed) return;
     this.unwatch();
-    this.file = undefined;
     this.listeners.clear();
+    const unsaved = this.cancelPending();
+    this.disposed = true;
+    if (this.file && (unsaved || this.syncing)) this.writeNowSync(this.file);
+    unsaved?.settle();
+    this.file = undefined;
+  }
+
+  /**
+   * The last write, when the window closes: synchronous, because an extension host does not wait for
+   * promises in dispose. Read, merge, write a temp file, fsync, rename, like every other write.
+   */
+  private writeNowSync(file: string): void {
+    const dir = path.dirname(file);
+    const temp = path.join(dir, `.${path.basename(file)}.${process.pid}-${randomUUID().slice(0, 8)}.tmp`);
+    try {
+      let onDisk: HistorySnapshot | undefined;
+      try {
+        onDisk = parseSnapshot(JSON.parse(fs.readFileSync(file, 'utf8')));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') onDisk = emptySnapshot();
+      }
+      if (!onDisk) return; // unreadable is never written over (the next window moves it aside)
+      const { text } = this.mergeWith(normalize(onDisk, this.now(), this.cap));
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      fs.chmodSync(dir, 0o700);
+      const fd = fs.openSync(temp, 'w', 0o600);
+      try {
+        fs.writeFileSync(fd, text, 'utf8');
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      fs.renameSync(temp, file);
+    } catch {
+      fs.rmSync(temp, { force: true }); // closing: nowhere left to show the problem
+    }
   }
 }
