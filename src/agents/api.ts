@@ -43,7 +43,8 @@ export interface DingTalkApi {
   /**
    * Sends `message` (a string is plain text) to the robot called `robotName` (undefined: the default robot).
    * The user confirms every message in a modal that shows its exact text, unless the calling extension is
-   * listed in the user's `dingtalk.api.trustedExtensions` setting.
+   * listed in the user's `dingtalk.api.trustedExtensions` setting. Like every message, it is scanned for secrets
+   * first; when the user cancels there, the outcome is `declined`.
    */
   send(robotName: string | undefined, message: string | ApiMessage): Promise<Outcome>;
 }

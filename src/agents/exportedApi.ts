@@ -6,7 +6,9 @@ import { callingExtension, isTrustedCaller } from '../core/agents/caller';
 import type { RobotStore } from '../robots';
 import type { SendService } from '../sendService';
 import type { ApiMessage, DingTalkApi, Outcome, RobotSummary } from './api';
-import { keywordWarning, notifiedText, partText, PreparedSend, prepareSend, sendPrepared } from './sendFlow';
+import {
+  guardSecrets, keywordWarning, notifiedText, partText, PreparedSend, prepareSend, secretsDeclined, sendPrepared,
+} from './sendFlow';
 
 export const TRUSTED_EXTENSIONS_SETTING = 'api.trustedExtensions';
 
@@ -51,11 +53,15 @@ export function createApi(robots: RobotStore, sending: SendService, ownFiles: re
       if (!prepared.ok) return { status: 'invalid', reason: prepared.reason };
       const installed = vscode.extensions.all.map((e) => ({ id: e.id, extensionPath: e.extensionPath }));
       const caller = callingExtension(stack, installed, ownFiles);
-      if (!isTrustedCaller(caller, trustedExtensions()) && !(await userConfirms(prepared.value, caller))) {
+      // The secret scan first, as for a command's message, even for a trusted extension: the user then
+      // confirms the text that will actually go (redacted if they chose so).
+      const checked = await guardSecrets(prepared.value);
+      if (!checked) return { status: 'declined', reason: secretsDeclined() };
+      if (!isTrustedCaller(caller, trustedExtensions()) && !(await userConfirms(checked, caller))) {
         return { status: 'declined', reason: vscode.l10n.t('The user did not confirm the message. Nothing was sent.') };
       }
-      const label = vscode.l10n.t('from {0}: {1}', caller ?? '?', prepared.value.request.text.slice(0, 40));
-      return sendPrepared(sending, prepared.value, label);
+      const label = vscode.l10n.t('from {0}: {1}', caller ?? '?', partText(checked.message).slice(0, 40));
+      return sendPrepared(sending, checked, label);
     },
   };
 }

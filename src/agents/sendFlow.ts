@@ -10,6 +10,7 @@ import { problemText, SendService } from '../sendService';
 import { splitForKeywords } from '../core/split/keywords';
 import type { Outcome } from './api';
 import { errorMessage } from '../core/text/errorMessage';
+import { describeFindings, secretGuard } from '../send/secretScan';
 
 /** How long a caller waits for a queued message before hearing "queued" (it is still sent later). */
 const WAIT_FOR_DELIVERY_MS = 20_000;
@@ -71,6 +72,26 @@ export function keywordWarning(robot: RobotConfig, parts: readonly RobotMessage[
   if (robot.keywords.length === 0 || parts.every((part) => robot.keywords.some((k) => JSON.stringify(part).includes(k)))) return undefined;
   const keywords = robot.keywords.join(', ');
   return vscode.l10n.t('Robot "{0}" uses keyword security and this message contains none of its keywords ({1}). DingTalk will refuse it.', robot.name, keywords);
+}
+
+/** The secrets the scan finds in the message, one line each (masked, with their line); empty when none or off. */
+export async function secretLines(prepared: PreparedSend): Promise<string[]> {
+  return describeFindings(await secretGuard.find(prepared.message));
+}
+
+/**
+ * The secret scan every command's message goes through: unchanged when nothing is found, redacted or as it is
+ * when the user says so, or undefined when the user cancels (or the dialog cannot be shown: nothing unconfirmed goes).
+ */
+export async function guardSecrets(prepared: PreparedSend): Promise<PreparedSend | undefined> {
+  const message = await secretGuard.check(prepared.message).catch(() => undefined);
+  if (!message) return undefined;
+  if (message === prepared.message) return prepared;
+  return { ...prepared, message, parts: splitForKeywords(message, prepared.robot.keywords) };
+}
+
+export function secretsDeclined(): string {
+  return vscode.l10n.t('The message contains secrets and the user cancelled it. Nothing was sent.');
 }
 
 /** Queues the message and waits (up to 20 s, or until cancelled) for DingTalk's answer. */

@@ -9,7 +9,10 @@ import type { Inbox } from '../inbox';
 import type { RobotStore } from '../robots';
 import type { SendService } from '../sendService';
 import type { Outcome } from './api';
-import { inputErrorText, keywordWarning, notifiedText, partText, PreparedSend, prepareSend, sendPrepared } from './sendFlow';
+import {
+  guardSecrets, inputErrorText, keywordWarning, notifiedText, partText, PreparedSend, prepareSend, secretLines, secretsDeclined,
+  sendPrepared,
+} from './sendFlow';
 
 export const SEND_TOOL = 'dingtalk_send_message';
 export const READ_TOOL = 'dingtalk_read_messages';
@@ -35,14 +38,26 @@ function escapeMarkdown(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!|<>~&]/g, '\\$&');
 }
 
-/** The confirmation: robot, who is notified, and every part's exact text in a fence it cannot close. */
-export function confirmationFor(prepared: PreparedSend): vscode.LanguageModelToolConfirmationMessages {
+/**
+ * The confirmation: robot, who is notified, what to look out for (a keyword the robot would miss, secrets the
+ * scan found, masked, which the user is asked about again before anything is sent), then every part's exact
+ * text in a fence it cannot close. Warnings come before the text: outside a chat, VS Code shows the
+ * confirmation as plain text in a dialog, where a paragraph after a code block runs into its last line.
+ * Every line is a paragraph (no lists), because that plain-text rendering keeps the escapes of list items.
+ */
+export function confirmationFor(prepared: PreparedSend, secrets: readonly string[] = []): vscode.LanguageModelToolConfirmationMessages {
   const { robot, parts, request } = prepared;
   const lines = [
     escapeMarkdown(vscode.l10n.t('Robot: {0}', robot.name)),
     '',
     escapeMarkdown(vscode.l10n.t('Notifies: {0}', notifiedText(request.text))),
   ];
+  const warning = keywordWarning(robot, parts);
+  if (warning) lines.push('', escapeMarkdown(warning));
+  if (secrets.length > 0) {
+    const found = vscode.l10n.t('This message contains secrets. After you continue, you choose to redact them, send them as they are, or cancel:');
+    lines.push('', `⚠️ ${escapeMarkdown(found)}`, ...secrets.flatMap((line) => ['', escapeMarkdown(line)]));
+  }
   parts.forEach((part, i) => {
     const text = partText(part);
     const fence = fenceFor(text);
@@ -51,8 +66,6 @@ export function confirmationFor(prepared: PreparedSend): vscode.LanguageModelToo
       : vscode.l10n.t('Exactly as sent:');
     lines.push('', escapeMarkdown(label), '', `${fence}text`, text, fence);
   });
-  const warning = keywordWarning(robot, parts);
-  if (warning) lines.push('', escapeMarkdown(warning));
   return { title: vscode.l10n.t('Send to DingTalk group "{0}"?', robot.name), message: new vscode.MarkdownString(lines.join('\n')) };
 }
 
@@ -88,7 +101,7 @@ export class SendMessageTool implements vscode.LanguageModelTool<SendToolInput> 
     if (!prepared.ok) return { invocationMessage: vscode.l10n.t('Checking the DingTalk message…') };
     return {
       invocationMessage: vscode.l10n.t('Sending to DingTalk group "{0}"…', prepared.value.robot.name),
-      confirmationMessages: confirmationFor(prepared.value),
+      confirmationMessages: confirmationFor(prepared.value, await secretLines(prepared.value)),
     };
   }
 
@@ -97,8 +110,11 @@ export class SendMessageTool implements vscode.LanguageModelTool<SendToolInput> 
   ): Promise<vscode.LanguageModelToolResult> {
     const prepared = await prepareSend(options.input, this.robots);
     if (!prepared.ok) throw new Error(prepared.reason);
-    const label = vscode.l10n.t('from a chat agent: {0}', prepared.value.request.text.slice(0, 40));
-    const outcome = await sendPrepared(this.sending, prepared.value, label, token);
+    // The same scan as every command's message: the user redacts, sends as it is, or cancels.
+    const checked = await guardSecrets(prepared.value);
+    if (!checked) return result(secretsDeclined());
+    const label = vscode.l10n.t('from a chat agent: {0}', partText(checked.message).slice(0, 40));
+    const outcome = await sendPrepared(this.sending, checked, label, token);
     if (outcome.status === 'invalid') throw new Error(outcome.reason);
     return result(outcomeText(outcome));
   }

@@ -21,7 +21,7 @@ export function secretScanEnabled(): boolean {
 }
 
 /** The fields of a message a person reads, each of which is scanned and redacted on its own. */
-type Field = { name: string; get: (m: RobotMessage) => string | undefined; set: (m: RobotMessage, v: string) => RobotMessage };
+export type Field = { name: string; get: (m: RobotMessage) => string | undefined; set: (m: RobotMessage, v: string) => RobotMessage };
 
 const FIELDS: Field[] = [
   {
@@ -70,42 +70,64 @@ export class SecretGuard {
     return known;
   }
 
-  /**
-   * The message to send: unchanged when nothing is found (or the scan is off), redacted or unchanged as the
-   * user chooses, or undefined when the user cancels.
-   */
-  async check(message: RobotMessage): Promise<RobotMessage | undefined> {
-    if (!secretScanEnabled()) return message;
-    const { scanForSecrets, redactSecrets } = await loadScanner();
+  /** What the scan finds in each field of `message`; nothing when the scan is off. */
+  async find(message: RobotMessage): Promise<FieldFindings[]> {
+    if (!secretScanEnabled()) return [];
+    const { scanForSecrets } = await loadScanner();
     const known = await this.knownSecrets();
-    const found: { field: Field; text: string; findings: SecretFinding[] }[] = [];
+    const found: FieldFindings[] = [];
     for (const field of FIELDS) {
       const text = field.get(message);
       if (!text) continue;
       const findings = await scanForSecrets(text, known);
       if (findings.length > 0) found.push({ field, text, findings });
     }
+    return found;
+  }
+
+  /**
+   * The message to send: unchanged when nothing is found (or the scan is off), redacted or unchanged as the
+   * user chooses, or undefined when the user cancels.
+   */
+  async check(message: RobotMessage): Promise<RobotMessage | undefined> {
+    const found = await this.find(message);
     if (found.length === 0) return message;
-    const answer = await this.confirm(found.flatMap((f) => f.findings.map((finding) => ({ finding, field: f.field.name }))));
+    const answer = await this.confirm(found);
     if (answer === 'anyway') return message;
     if (answer !== 'redact') return undefined;
+    const { redactSecrets } = await loadScanner();
     return found.reduce((m, f) => f.field.set(m, redactSecrets(f.text, f.findings)), message);
   }
 
-  private async confirm(findings: { finding: SecretFinding; field: string }[]): Promise<'redact' | 'anyway' | undefined> {
+  private async confirm(found: FieldFindings[]): Promise<'redact' | 'anyway' | undefined> {
     const redact = vscode.l10n.t('Redact and Send');
     const anyway = vscode.l10n.t('Send Anyway');
-    const lines = findings.slice(0, MAX_LISTED).map(({ finding, field }) => field === 'title'
-      ? vscode.l10n.t('title: {0} {1}', finding.kind, finding.masked)
-      : vscode.l10n.t('line {0}: {1} {2}', finding.line, finding.kind, finding.masked));
-    if (findings.length > MAX_LISTED) lines.push(vscode.l10n.t('… and {0} more', findings.length - MAX_LISTED));
-    const title = findings.length === 1
+    const count = found.reduce((n, f) => n + f.findings.length, 0);
+    const title = count === 1
       ? vscode.l10n.t('This message contains a secret.')
-      : vscode.l10n.t('This message contains {0} secrets.', findings.length);
+      : vscode.l10n.t('This message contains {0} secrets.', count);
     const explanation = vscode.l10n.t('Redact and Send replaces only the secret values with [REDACTED].');
-    const answer = await vscode.window.showWarningMessage(title, { modal: true, detail: `${lines.join('\n')}\n\n${explanation}` }, redact, anyway);
+    const detail = `${describeFindings(found).join('\n')}\n\n${explanation}`;
+    const answer = await vscode.window.showWarningMessage(title, { modal: true, detail }, redact, anyway);
     return answer === redact ? 'redact' : answer === anyway ? 'anyway' : undefined;
   }
+}
+
+/** Secrets found in one field of a message. */
+export interface FieldFindings {
+  field: Field;
+  text: string;
+  findings: SecretFinding[];
+}
+
+/** One line per finding, what (masked) and where (line or title), at most MAX_LISTED and a count of the rest. */
+export function describeFindings(found: readonly FieldFindings[]): string[] {
+  const all = found.flatMap((f) => f.findings.map((finding) => ({ finding, field: f.field.name })));
+  const lines = all.slice(0, MAX_LISTED).map(({ finding, field }) => field === 'title'
+    ? vscode.l10n.t('title: {0} {1}', finding.kind, finding.masked)
+    : vscode.l10n.t('line {0}: {1} {2}', finding.line, finding.kind, finding.masked));
+  if (all.length > MAX_LISTED) lines.push(vscode.l10n.t('… and {0} more', all.length - MAX_LISTED));
+  return lines;
 }
 
 function safeTokenOf(webhookUrl: string): string | undefined {

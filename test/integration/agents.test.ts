@@ -41,6 +41,10 @@ async function waitForPort(port: number, timeoutMs = 20_000): Promise<void> {
 }
 
 const APP_SECRET = 'agents-app-secret-0123456789abcdef';
+// A made-up value in the shape secretlint's GitHub rule looks for.
+const GITHUB_TOKEN = 'ghp_' + 'k7Qz3Lm9Vx2Rt5Wc8Np1Hs4Jd6Fg0Bv3Ny7X';
+const WITH_SECRET = `release script\nGITHUB = "${GITHUB_TOKEN}"`;
+const SECRETS_DECLINED = 'The message contains secrets and the user cancelled it. Nothing was sent.';
 
 const confirmationText = (message: string | vscode.MarkdownString | undefined) => (typeof message === 'string' ? message : message?.value ?? '');
 /** Markdown escapes removed, for reading the lines around the fenced text. */
@@ -96,7 +100,9 @@ describe('chat agents and the exported API', function () {
     // The text sits in a fence longer than any backtick run inside it, so it shows as typed, not as markdown.
     assert.ok(body.includes(`\`\`\`\`\`text\n${text}\n\n@alice @all\n\`\`\`\`\``), body);
     const keyword = await api.testing!.sendTool.prepareInvocation({ input: { robot: 'Releases', text: 'no key word' } });
-    assert.match(unescaped(confirmationText(keyword.confirmationMessages?.message)), /none of its keywords \(deploy\)\. DingTalk will refuse it\.$/);
+    // Warnings come before the text (outside a chat the confirmation is a plain-text dialog).
+    const keywordBody = unescaped(confirmationText(keyword.confirmationMessages?.message));
+    assert.match(keywordBody, /^Robot: Releases\n\nNotifies: nobody\n\nRobot "Releases" uses keyword security and this message contains none of its keywords \(deploy\)\. DingTalk will refuse it\.\n\nExactly as sent:\n/);
     const invalid = await api.testing!.sendTool.prepareInvocation({ input: { robot: 'Marketing', text: 'x' } });
     assert.equal(invalid.confirmationMessages, undefined, 'invalid input is refused by invoke, not confirmed');
   });
@@ -122,6 +128,32 @@ describe('chat agents and the exported API', function () {
     await assert.rejects(Promise.resolve(vscode.lm.invokeTool('dingtalk_send_message', { toolInvocationToken: undefined, input: { text: 'pay \u202Eexe.pdf' } })),
       /invisible control character \(U\+202E\)/);
     assert.equal(standIn.requests.length, before);
+  });
+
+  describe('the secret scan', () => {
+    after(() => config().update('secretScan.enabled', undefined, vscode.ConfigurationTarget.Global));
+
+    it('the confirmation lists the secret, masked, with its line; unanswered, the scan sends nothing', async () => {
+      const prepared = await api.testing!.sendTool.prepareInvocation({ input: { text: WITH_SECRET } });
+      const body = unescaped(confirmationText(prepared.confirmationMessages?.message));
+      assert.match(body, /^Robot: Team\n\nNotifies: nobody\n\n⚠️ This message contains secrets\. After you continue, you choose to redact them, send them as they are, or cancel:\n\nline 2: GitHub personal access tokens ghp_\*{8} \(40 chars\)\n\nExactly as sent:\n/);
+      const requests = standIn.requests.length;
+      // The scan's Redact / Send Anyway / Cancel dialog cannot show in extension tests: that is a Cancel.
+      const result = await vscode.lm.invokeTool('dingtalk_send_message', { toolInvocationToken: undefined, input: { text: WITH_SECRET } });
+      assert.equal(resultText(result), SECRETS_DECLINED);
+      assert.equal(standIn.requests.length, requests);
+    });
+
+    it('turned off in the user settings, the message goes as it is and the confirmation lists nothing', async () => {
+      await config().update('secretScan.enabled', false, vscode.ConfigurationTarget.Global);
+      const prepared = await api.testing!.sendTool.prepareInvocation({ input: { text: WITH_SECRET } });
+      assert.equal(confirmationText(prepared.confirmationMessages?.message).includes('contains secrets'), false);
+      const before = standIn.accepted.length;
+      const result = await vscode.lm.invokeTool('dingtalk_send_message', { toolInvocationToken: undefined, input: { text: WITH_SECRET } });
+      assert.match(resultText(result), /Delivered to DingTalk robot "Team"/);
+      const [message] = (await standIn.waitForAccepted(before + 1)).slice(before);
+      assert.deepEqual(message.body.text, { content: WITH_SECRET });
+    });
   });
 
   it('dingtalk_read_messages returns what the gateway accepted, marked untrusted, without session webhooks', async () => {
@@ -190,6 +222,12 @@ describe('chat agents and the exported API', function () {
       assert.match(outcome.status === 'refused' ? outcome.reason : '', /keyword/i);
       assert.equal(standIn.requests.length, requests + 1);
       assert.equal(standIn.requests.at(-1)?.errcode, 310000);
+    });
+
+    it('is scanned for secrets too: unanswered, nothing is sent and the caller is told why', async () => {
+      const requests = standIn.requests.length;
+      assert.deepEqual(await api.send('Team', WITH_SECRET), { status: 'declined', reason: SECRETS_DECLINED });
+      assert.equal(standIn.requests.length, requests);
     });
 
     // Last: DingTalk's throttle pauses the robot for ten minutes.

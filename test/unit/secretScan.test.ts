@@ -57,6 +57,21 @@ test('other rules of the preset: a Slack token and basic auth in a URL', async (
   assert.ok(!redactSecrets(text, findings).includes('Sup3rS3cretPassw0rd'));
 });
 
+test('credentials in URLs: only the password is the value, so redaction keeps the user name and host', async () => {
+  const password = 'Sup3r' + 'S3cretPassw0rd';
+  const text = [
+    `curl https://deploy:${password}@registry.example.com/v2/`,
+    `DATABASE_URL=postgres://app_user:${password}@db.internal.corp:5432/app?sslmode=require`,
+  ].join('\n');
+  const findings = await scanForSecrets(text);
+  assert.deepEqual(findings.map((f) => [f.line, text.slice(f.start, f.end)]), [[1, password], [2, password]]);
+  assert.equal(findings[0].masked, 'Sup3******** (19 chars)');
+  assert.equal(redactSecrets(text, findings), [
+    `curl https://deploy:${REDACTED}@registry.example.com/v2/`,
+    `DATABASE_URL=postgres://app_user:${REDACTED}@db.internal.corp:5432/app?sslmode=require`,
+  ].join('\n'));
+});
+
 test('DingTalk webhook tokens and signing secrets are found even for robots not configured here', async () => {
   const text = `hook: https://oapi.dingtalk.com/robot/send?access_token=${DINGTALK_TOKEN}\nsign with ${DINGTALK_SECRET}`;
   const findings = await scanForSecrets(text);

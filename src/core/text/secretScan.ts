@@ -46,11 +46,18 @@ function kindOf(message: SecretLintCoreResultMessage): string {
   return message.messageId.replace(/_/g, ' ').replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2').replace(/([a-z])([A-Z])/g, '$1 $2');
 }
 
+// `scheme://user:password@host…`: the password is the secret; the rest says where it is used.
+const URL_CREDENTIALS = /^[a-z][a-z0-9+.-]*:\/\/[^:/@\s]+:([^@/\s]+)@/i;
+
 /**
  * Where the secret value itself is. Some rules report a range that starts at the key name ("aws_secret_access_key =")
  * with the length of the value; the value is in the message's data, so it is looked for from the range's start.
+ * Rules for credentials in URLs (basic auth, database connection strings) report the whole URL: only its
+ * password is the value, so redaction keeps the user name and host.
  */
 function valueRange(content: string, message: SecretLintCoreResultMessage): [number, number] {
+  const password = urlPassword(content, message.range);
+  if (password) return password;
   const [start, end] = message.range;
   const values = Object.values((message.data ?? {}) as Record<string, unknown>)
     .filter((v): v is string => typeof v === 'string' && v.length >= MIN_KNOWN_SECRET_LENGTH);
@@ -59,6 +66,13 @@ function valueRange(content: string, message: SecretLintCoreResultMessage): [num
     if (at >= 0 && at <= end + 200) return [at, at + value.length];
   }
   return [start, end];
+}
+
+function urlPassword(content: string, [start, end]: readonly [number, number]): [number, number] | undefined {
+  const match = URL_CREDENTIALS.exec(content.slice(start, end));
+  if (!match) return undefined;
+  const at = start + match[0].length - 1 - match[1].length;
+  return [at, at + match[1].length];
 }
 
 /** Line numbers for offsets in increasing order, counting newlines once (no index of every line of a large text). */
