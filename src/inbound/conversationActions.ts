@@ -9,6 +9,7 @@ import { markdownMessage, RobotMessage, textMessage } from '../core/messages';
 import { summarize } from '../core/gateway/callback';
 import { plainText } from '../core/text/untrusted';
 import type { RobotStore } from '../robots';
+import { secretGuard } from '../send/secretScan';
 import { activeSendCommands, unescapeNewlines } from '../sendCommands';
 import { partsFor, problemText, SendService } from '../sendService';
 import { CONVERSATIONS_VIEW_ID, ConversationNode, ConversationsView } from './conversationsView';
@@ -90,9 +91,12 @@ export class ConversationActions {
   }
 
   /** Through SendService.reply, as "Reply to Message" does; split to DingTalk's size limit first. */
-  private async postReply(robotId: string, webhook: string, message: RobotMessage, title: string): Promise<'done' | 'expired'> {
+  private async postReply(robotId: string, webhook: string, typed: RobotMessage, title: string): Promise<'done' | 'expired'> {
     const robot = this.robots.get(robotId);
     if (!robot) return 'done';
+    // Like every message that leaves the editor: scanned for secrets first (Cancel posts nothing).
+    const message = await secretGuard.check(typed);
+    if (!message) return 'done';
     let parts: RobotMessage[];
     try {
       parts = partsFor(robot, message);

@@ -5,6 +5,7 @@ import { plainText } from '../core/text/untrusted';
 import type { Inbox } from '../inbox';
 import { formatTime } from '../robotActions';
 import type { RobotStore } from '../robots';
+import { secretGuard } from '../send/secretScan';
 import { problemText, SendService } from '../sendService';
 
 export async function replyToMessage(inbox: Inbox, robots: RobotStore, sending: SendService): Promise<void> {
@@ -31,7 +32,9 @@ export async function replyToMessage(inbox: Inbox, robots: RobotStore, sending: 
   const text = typed.replace(/\\n/g, '\n');
   const robot = robots.get(picked.entry.robotId);
   if (!robot || !picked.entry.message.sessionWebhook) return;
-  const message = kind.markdown ? markdownMessage(text.split('\n')[0].slice(0, 40), text) : textMessage(text);
+  // Like every message that leaves the editor: scanned for secrets first (Redact and Send / Send Anyway / Cancel).
+  const message = await secretGuard.check(kind.markdown ? markdownMessage(text.split('\n')[0].slice(0, 40), text) : textMessage(text));
+  if (!message) return;
   const outcome = await sending.reply(robot, picked.entry.message.sessionWebhook, message);
   if (outcome.ok) vscode.window.setStatusBarMessage(vscode.l10n.t('$(check) Replied to {0}', plainText(picked.entry.message.senderNick, 80)), 5000);
   else void vscode.window.showErrorMessage(vscode.l10n.t('The reply was not delivered: {0}', problemText(outcome.problem)));

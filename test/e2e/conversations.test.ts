@@ -245,6 +245,30 @@ describe('conversations', () => {
     });
   });
 
+  test('a reply carrying a token asks first: Cancel posts nothing, Redact and Send posts it redacted', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      const token = 'ghp_' + 'k7Qz3Lm9Vx2Rt5Wc8Np1Hs4Jd6Fg0Bv3Ny7X';
+      const reply = async () => {
+        await postCallback({ text: `@${ME} which token did the deploy use?`, atMe: true, conversationId: 'cid-token', title: 'Token Team' });
+        await wb.clickNotificationButton('Li Lei mentioned you in Token Team', 'Reply');
+        await wb.pick('Text');
+        await wb.answerInputBox(`it was ${token}`);
+        const caught = wb.page.locator('.monaco-dialog-box', { hasText: 'contains a secret' });
+        await caught.waitFor();
+        const shown = await caught.innerText();
+        assert.match(shown, /line 1: GitHub personal access tokens ghp_\*{8} \(40 chars\)/);
+        assert.ok(!shown.includes(token), 'never shown whole');
+        return caught;
+      };
+      const before = standIn.sessionReplies.length;
+      await (await reply()).locator('.monaco-button', { hasText: 'Cancel' }).click();
+      await (await reply()).locator('.monaco-button', { hasText: 'Redact and Send' }).click();
+      const replies = await standIn.waitForSessionReplies(before + 1);
+      assert.equal(replies.length, before + 1, 'the cancelled reply was not posted');
+      assert.deepEqual(replies[before].body, { msgtype: 'text', text: { content: 'it was [REDACTED]' } });
+    });
+  });
+
   test('the history is kept owner-only and survives a window reload', async (t) => {
     await withScreenshotOnFailure(wb, t.name, async () => {
       const saved = () => fs.existsSync(historyFile()) && fs.readFileSync(historyFile(), 'utf8').includes('click my name');
