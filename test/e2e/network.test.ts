@@ -10,9 +10,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { freePort } from '../support/codeServer';
 import { startDingTalkStandIn, StandIn } from '../support/dingtalkStandIn';
 import { addRobotInView } from '../support/dingtalkUi';
 import { Proxy, startTinyproxy } from '../support/proxy';
+import { setUserSettingInEditor } from '../support/settingsEditor';
 import { createTestCa, TestCa } from '../support/testCa';
 import { InterceptingProxy, startInterceptingProxy } from '../support/tlsProxy';
 import { openSession, Session, withScreenshotOnFailure, Workbench } from '../support/workbench';
@@ -26,6 +29,7 @@ let orgCa: TestCa;
 let unknownCa: TestCa;
 let inspecting: InterceptingProxy;
 let untrusted: InterceptingProxy;
+let secondInspecting: InterceptingProxy;
 let tinyproxy: Proxy;
 
 const host = (url: string) => new URL(url).host;
@@ -76,6 +80,7 @@ before(async () => {
   const toStandIn = () => ({ host: '127.0.0.1', port: standInPort });
   inspecting = await startInterceptingProxy({ ca: orgCa, upstream: toStandIn });
   untrusted = await startInterceptingProxy({ ca: unknownCa, upstream: toStandIn });
+  secondInspecting = await startInterceptingProxy({ ca: orgCa, upstream: toStandIn });
   tinyproxy = await startTinyproxy({ basicAuth: PROXY_USER, upstream: host(inspecting.url) });
 });
 
@@ -83,6 +88,7 @@ after(async () => {
   await tinyproxy?.stop();
   await inspecting?.stop();
   await untrusted?.stop();
+  await secondInspecting?.stop();
   await standIn?.close();
   orgCa?.dispose();
   unknownCa?.dispose();
@@ -130,6 +136,76 @@ describe('behind a proxy', () => {
       assert.ok(untrusted.connects.includes('oapi.dingtalk.com:443'));
       assert.equal(standIn.requests.length, 0);
       assert.ok(await queued(wb, 'past an unknown inspector'));
+    });
+  });
+});
+
+/**
+ * Sets http.proxy in the Settings editor, then waits until the extension host has the new value: the
+ * extension logs "http.proxy is now host:port" when it sees the change.
+ */
+async function changeProxyInSettingsEditor(session: Session, proxyUrl: string): Promise<void> {
+  const seen = `http.proxy is now ${host(proxyUrl)};`;
+  const count = () => dingtalkLog(session).split(seen).length;
+  const before = count();
+  await setUserSettingInEditor(session.workbench, 'http.proxy', proxyUrl, () => count() > before);
+}
+
+describe('http.proxy changed in the Settings editor while the window stays open', () => {
+  let session: Session;
+  let wb: Workbench;
+  const viaFirst = () => inspecting.connects.length;
+  const viaSecond = () => secondInspecting.connects.length;
+
+  before(async () => {
+    ({ session, wb } = await windowWith('proxy-live', { 'http.proxy': inspecting.url }));
+  });
+  after(() => session?.close());
+
+  test('the next send goes through the new proxy, and no longer through the old one', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      standIn.reset();
+      const firstBefore = viaFirst();
+      await send(wb, 'through the first proxy');
+      assert.equal((await standIn.waitForAccepted(1))[0].body.text.content, 'through the first proxy');
+      assert.deepEqual(inspecting.connects.slice(firstBefore), ['oapi.dingtalk.com:443']);
+      assert.equal(viaSecond(), 0);
+
+      await changeProxyInSettingsEditor(session, secondInspecting.url);
+      standIn.reset();
+      const firstAfterChange = viaFirst();
+      await send(wb, 'through the second proxy');
+      assert.equal((await standIn.waitForAccepted(1))[0].body.text.content, 'through the second proxy');
+      assert.deepEqual(secondInspecting.connects, ['oapi.dingtalk.com:443'], 'the new proxy carried the send');
+      assert.equal(viaFirst(), firstAfterChange, 'the old proxy saw nothing more');
+      const route = `requests to oapi\\.dingtalk\\.com go through the proxy ${escaped(host(secondInspecting.url))} \\(decided by settings\\)`;
+      assert.match(dingtalkLog(session), new RegExp(route));
+      // The Settings editor wrote the user's settings file; the window was never reloaded.
+      const userSettings = JSON.parse(fs.readFileSync(path.join(session.server.userDataDir, 'User', 'settings.json'), 'utf8'));
+      assert.equal(userSettings['http.proxy'], secondInspecting.url);
+    });
+  });
+
+  test('changed to a proxy that is down: the send waits, naming that proxy; changed back, it goes', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      const dead = `http://127.0.0.1:${await freePort()}`;
+      await changeProxyInSettingsEditor(session, dead);
+      standIn.reset();
+      const secondBefore = viaSecond();
+      const firstBefore = viaFirst();
+      await send(wb, 'while the proxy is down');
+      const toast = await wb.notification(/Not sent to Corp yet/, 60_000);
+      assert.match(await toast.innerText(), new RegExp(`could not be reached through the proxy ${escaped(host(dead))}`));
+      assert.equal(standIn.requests.length, 0);
+      assert.equal(viaSecond(), secondBefore);
+      assert.equal(viaFirst(), firstBefore);
+      assert.ok(await queued(wb, 'while the proxy is down'));
+
+      await changeProxyInSettingsEditor(session, secondInspecting.url);
+      const [message] = await standIn.waitForAccepted(1, 30_000);
+      assert.equal(message.body.text.content, 'while the proxy is down');
+      assert.equal(viaSecond(), secondBefore + 1, 'the retry went through the proxy set now');
+      assert.equal(viaFirst(), firstBefore);
     });
   });
 });
