@@ -15,7 +15,7 @@ import { freePort } from '../support/codeServer';
 import { startDingTalkStandIn, StandIn } from '../support/dingtalkStandIn';
 import { addRobotInView } from '../support/dingtalkUi';
 import { Proxy, startTinyproxy } from '../support/proxy';
-import { setUserSettingInEditor } from '../support/settingsEditor';
+import { replaceInUserSettingsJson, setUserSettingInEditor } from '../support/settingsEditor';
 import { createTestCa, TestCa } from '../support/testCa';
 import { InterceptingProxy, startInterceptingProxy } from '../support/tlsProxy';
 import { openSession, Session, withScreenshotOnFailure, Workbench } from '../support/workbench';
@@ -140,18 +140,20 @@ describe('behind a proxy', () => {
   });
 });
 
-/**
- * Sets http.proxy in the Settings editor, then waits until the extension host has the new value: the
- * extension logs "http.proxy is now host:port" when it sees the change.
- */
-async function changeProxyInSettingsEditor(session: Session, proxyUrl: string): Promise<void> {
+/** A check that the extension host has seen http.proxy become `proxyUrl` since now (it logs "http.proxy is now host:port"). */
+function proxySeen(session: Session, proxyUrl: string): () => boolean {
   const seen = `http.proxy is now ${host(proxyUrl)};`;
   const count = () => dingtalkLog(session).split(seen).length;
   const before = count();
-  await setUserSettingInEditor(session.workbench, 'http.proxy', proxyUrl, () => count() > before);
+  return () => count() > before;
 }
 
-describe('http.proxy changed in the Settings editor while the window stays open', () => {
+/** Sets http.proxy in the Settings editor and waits until the extension host has the new value. */
+async function changeProxyInSettingsEditor(session: Session, proxyUrl: string): Promise<void> {
+  await setUserSettingInEditor(session.workbench, 'http.proxy', proxyUrl, proxySeen(session, proxyUrl));
+}
+
+describe('http.proxy changed while the window stays open', () => {
   let session: Session;
   let wb: Workbench;
   const viaFirst = () => inspecting.connects.length;
@@ -162,7 +164,7 @@ describe('http.proxy changed in the Settings editor while the window stays open'
   });
   after(() => session?.close());
 
-  test('the next send goes through the new proxy, and no longer through the old one', async (t) => {
+  test('in the Settings editor: the next send goes through the new proxy, and no longer through the old one', async (t) => {
     await withScreenshotOnFailure(wb, t.name, async () => {
       standIn.reset();
       const firstBefore = viaFirst();
@@ -186,7 +188,7 @@ describe('http.proxy changed in the Settings editor while the window stays open'
     });
   });
 
-  test('changed to a proxy that is down: the send waits, naming that proxy; changed back, it goes', async (t) => {
+  test('in the Settings editor, to a proxy that is down: the send waits, naming it; changed back, it goes', async (t) => {
     await withScreenshotOnFailure(wb, t.name, async () => {
       const dead = `http://127.0.0.1:${await freePort()}`;
       await changeProxyInSettingsEditor(session, dead);
@@ -206,6 +208,19 @@ describe('http.proxy changed in the Settings editor while the window stays open'
       assert.equal(message.body.text.content, 'while the proxy is down');
       assert.equal(viaSecond(), secondBefore + 1, 'the retry went through the proxy set now');
       assert.equal(viaFirst(), firstBefore);
+    });
+  });
+
+  test('in settings.json, edited and saved: the next send goes through the proxy typed there', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      await replaceInUserSettingsJson(wb, host(secondInspecting.url), host(inspecting.url), proxySeen(session, inspecting.url));
+      standIn.reset();
+      const firstBefore = viaFirst();
+      const secondBefore = viaSecond();
+      await send(wb, 'through the proxy typed in settings.json');
+      assert.equal((await standIn.waitForAccepted(1))[0].body.text.content, 'through the proxy typed in settings.json');
+      assert.deepEqual(inspecting.connects.slice(firstBefore), ['oapi.dingtalk.com:443']);
+      assert.equal(viaSecond(), secondBefore);
     });
   });
 });
