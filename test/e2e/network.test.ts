@@ -3,10 +3,12 @@
 // answers for oapi.dingtalk.com with a certificate from its own CA and hands the traffic to the stand-in, so
 // nothing leaves the machine). The CA is trusted the way an organisation's root is trusted outside the OS
 // store: NODE_EXTRA_CA_CERTS in the code-server process's environment (this test's process only; the machine's
-// trust store is never touched). Each case opens its own window with its settings: in code-server 4.139 an
-// edit of settings.json while the window is open fires the change event, but the extension host's
-// configuration keeps the http.proxy it started with, so a live change cannot be shown here (the client asks
-// for the route before every request; test/unit/net.test.ts shows a change applying to the next request).
+// trust store is never touched). The first cases open a window each with its settings. The last describe keeps
+// one window open and changes http.proxy the way a user does — in the Settings editor, or in settings.json
+// opened from the Command Palette and saved — and the next send takes the new proxy. (Rewriting settings.json
+// on disk from the test would not do: code-server 4.139 does not notice an outside edit of the user settings
+// file, and http.proxy is application-scoped, so a value in the remote's Machine/settings.json is ignored;
+// see docs/network.md.)
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -38,7 +40,11 @@ const withCredentials = (url: string, user: string, password: string) => `http:/
 
 /** Everything the DingTalk log channel wrote so far (its file in the extension host's log folder). */
 function dingtalkLog(session: Session): string {
-  return session.server.logFiles().filter((f) => /DingTalk\.log$/.test(f)).map((f) => fs.readFileSync(f, 'utf8')).join('\n');
+  return dingtalkLogFiles(session).map((f) => fs.readFileSync(f, 'utf8')).join('\n');
+}
+
+function dingtalkLogFiles(session: Session): string[] {
+  return session.server.logFiles().filter((f) => /DingTalk\.log$/.test(f));
 }
 
 /** A window whose only settings are these (and the quiet defaults), with the robot "Corp" added. */
@@ -180,11 +186,13 @@ describe('http.proxy changed while the window stays open', () => {
       assert.equal((await standIn.waitForAccepted(1))[0].body.text.content, 'through the second proxy');
       assert.deepEqual(secondInspecting.connects, ['oapi.dingtalk.com:443'], 'the new proxy carried the send');
       assert.equal(viaFirst(), firstAfterChange, 'the old proxy saw nothing more');
-      const route = `requests to oapi\\.dingtalk\\.com go through the proxy ${escaped(host(secondInspecting.url))} \\(decided by settings\\)`;
-      assert.match(dingtalkLog(session), new RegExp(route));
-      // The Settings editor wrote the user's settings file; the window was never reloaded.
+      const proxyB = escaped(host(secondInspecting.url));
+      assert.match(dingtalkLog(session), new RegExp(`requests to oapi\\.dingtalk\\.com go through the proxy ${proxyB} \\(decided by settings\\)`));
+      // The Settings editor wrote the user's settings file, and the window was never reloaded: a reload
+      // starts another extension host, with a log folder of its own.
       const userSettings = JSON.parse(fs.readFileSync(path.join(session.server.userDataDir, 'User', 'settings.json'), 'utf8'));
       assert.equal(userSettings['http.proxy'], secondInspecting.url);
+      assert.equal(dingtalkLogFiles(session).length, 1, 'one extension host all along');
     });
   });
 
