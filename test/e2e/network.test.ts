@@ -3,16 +3,21 @@
 // answers for oapi.dingtalk.com with a certificate from its own CA and hands the traffic to the stand-in, so
 // nothing leaves the machine). The CA is trusted the way an organisation's root is trusted outside the OS
 // store: NODE_EXTRA_CA_CERTS in the code-server process's environment (this test's process only; the machine's
-// trust store is never touched). Each case opens its own window with its settings: in code-server 4.139 an
-// edit of settings.json while the window is open fires the change event, but the extension host's
-// configuration keeps the http.proxy it started with, so a live change cannot be shown here (the client asks
-// for the route before every request; test/unit/net.test.ts shows a change applying to the next request).
+// trust store is never touched). The first cases open a window each with its settings. The last describe keeps
+// one window open and changes http.proxy the way a user does — in the Settings editor, or in settings.json
+// opened from the Command Palette and saved — and the next send takes the new proxy. (Rewriting settings.json
+// on disk from the test would not do: code-server 4.139 does not notice an outside edit of the user settings
+// file, and http.proxy is application-scoped, so a value in the remote's Machine/settings.json is ignored;
+// see docs/network.md.)
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { freePort } from '../support/codeServer';
 import { startDingTalkStandIn, StandIn } from '../support/dingtalkStandIn';
 import { addRobotInView } from '../support/dingtalkUi';
 import { Proxy, startTinyproxy } from '../support/proxy';
+import { replaceInUserSettingsJson, setUserSettingInEditor } from '../support/settingsEditor';
 import { createTestCa, TestCa } from '../support/testCa';
 import { InterceptingProxy, startInterceptingProxy } from '../support/tlsProxy';
 import { openSession, Session, withScreenshotOnFailure, Workbench } from '../support/workbench';
@@ -26,6 +31,7 @@ let orgCa: TestCa;
 let unknownCa: TestCa;
 let inspecting: InterceptingProxy;
 let untrusted: InterceptingProxy;
+let secondInspecting: InterceptingProxy;
 let tinyproxy: Proxy;
 
 const host = (url: string) => new URL(url).host;
@@ -34,7 +40,11 @@ const withCredentials = (url: string, user: string, password: string) => `http:/
 
 /** Everything the DingTalk log channel wrote so far (its file in the extension host's log folder). */
 function dingtalkLog(session: Session): string {
-  return session.server.logFiles().filter((f) => /DingTalk\.log$/.test(f)).map((f) => fs.readFileSync(f, 'utf8')).join('\n');
+  return dingtalkLogFiles(session).map((f) => fs.readFileSync(f, 'utf8')).join('\n');
+}
+
+function dingtalkLogFiles(session: Session): string[] {
+  return session.server.logFiles().filter((f) => /DingTalk\.log$/.test(f));
 }
 
 /** A window whose only settings are these (and the quiet defaults), with the robot "Corp" added. */
@@ -76,6 +86,7 @@ before(async () => {
   const toStandIn = () => ({ host: '127.0.0.1', port: standInPort });
   inspecting = await startInterceptingProxy({ ca: orgCa, upstream: toStandIn });
   untrusted = await startInterceptingProxy({ ca: unknownCa, upstream: toStandIn });
+  secondInspecting = await startInterceptingProxy({ ca: orgCa, upstream: toStandIn });
   tinyproxy = await startTinyproxy({ basicAuth: PROXY_USER, upstream: host(inspecting.url) });
 });
 
@@ -83,6 +94,7 @@ after(async () => {
   await tinyproxy?.stop();
   await inspecting?.stop();
   await untrusted?.stop();
+  await secondInspecting?.stop();
   await standIn?.close();
   orgCa?.dispose();
   unknownCa?.dispose();
@@ -130,6 +142,93 @@ describe('behind a proxy', () => {
       assert.ok(untrusted.connects.includes('oapi.dingtalk.com:443'));
       assert.equal(standIn.requests.length, 0);
       assert.ok(await queued(wb, 'past an unknown inspector'));
+    });
+  });
+});
+
+/** A check that the extension host has seen http.proxy become `proxyUrl` since now (it logs "http.proxy is now host:port"). */
+function proxySeen(session: Session, proxyUrl: string): () => boolean {
+  const seen = `http.proxy is now ${host(proxyUrl)};`;
+  const count = () => dingtalkLog(session).split(seen).length;
+  const before = count();
+  return () => count() > before;
+}
+
+/** Sets http.proxy in the Settings editor and waits until the extension host has the new value. */
+async function changeProxyInSettingsEditor(session: Session, proxyUrl: string): Promise<void> {
+  await setUserSettingInEditor(session.workbench, 'http.proxy', proxyUrl, proxySeen(session, proxyUrl));
+}
+
+describe('http.proxy changed while the window stays open', () => {
+  let session: Session;
+  let wb: Workbench;
+  const viaFirst = () => inspecting.connects.length;
+  const viaSecond = () => secondInspecting.connects.length;
+
+  before(async () => {
+    ({ session, wb } = await windowWith('proxy-live', { 'http.proxy': inspecting.url }));
+  });
+  after(() => session?.close());
+
+  test('in the Settings editor: the next send goes through the new proxy, and no longer through the old one', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      standIn.reset();
+      const firstBefore = viaFirst();
+      await send(wb, 'through the first proxy');
+      assert.equal((await standIn.waitForAccepted(1))[0].body.text.content, 'through the first proxy');
+      assert.deepEqual(inspecting.connects.slice(firstBefore), ['oapi.dingtalk.com:443']);
+      assert.equal(viaSecond(), 0);
+
+      await changeProxyInSettingsEditor(session, secondInspecting.url);
+      standIn.reset();
+      const firstAfterChange = viaFirst();
+      await send(wb, 'through the second proxy');
+      assert.equal((await standIn.waitForAccepted(1))[0].body.text.content, 'through the second proxy');
+      assert.deepEqual(secondInspecting.connects, ['oapi.dingtalk.com:443'], 'the new proxy carried the send');
+      assert.equal(viaFirst(), firstAfterChange, 'the old proxy saw nothing more');
+      const proxyB = escaped(host(secondInspecting.url));
+      assert.match(dingtalkLog(session), new RegExp(`requests to oapi\\.dingtalk\\.com go through the proxy ${proxyB} \\(decided by settings\\)`));
+      // The Settings editor wrote the user's settings file, and the window was never reloaded: a reload
+      // starts another extension host, with a log folder of its own.
+      const userSettings = JSON.parse(fs.readFileSync(path.join(session.server.userDataDir, 'User', 'settings.json'), 'utf8'));
+      assert.equal(userSettings['http.proxy'], secondInspecting.url);
+      assert.equal(dingtalkLogFiles(session).length, 1, 'one extension host all along');
+    });
+  });
+
+  test('in the Settings editor, to a proxy that is down: the send waits, naming it; changed back, it goes', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      const dead = `http://127.0.0.1:${await freePort()}`;
+      await changeProxyInSettingsEditor(session, dead);
+      standIn.reset();
+      const secondBefore = viaSecond();
+      const firstBefore = viaFirst();
+      await send(wb, 'while the proxy is down');
+      const toast = await wb.notification(/Not sent to Corp yet/, 60_000);
+      assert.match(await toast.innerText(), new RegExp(`could not be reached through the proxy ${escaped(host(dead))}`));
+      assert.equal(standIn.requests.length, 0);
+      assert.equal(viaSecond(), secondBefore);
+      assert.equal(viaFirst(), firstBefore);
+      assert.ok(await queued(wb, 'while the proxy is down'));
+
+      await changeProxyInSettingsEditor(session, secondInspecting.url);
+      const [message] = await standIn.waitForAccepted(1, 30_000);
+      assert.equal(message.body.text.content, 'while the proxy is down');
+      assert.equal(viaSecond(), secondBefore + 1, 'the retry went through the proxy set now');
+      assert.equal(viaFirst(), firstBefore);
+    });
+  });
+
+  test('in settings.json, edited and saved: the next send goes through the proxy typed there', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      await replaceInUserSettingsJson(wb, host(secondInspecting.url), host(inspecting.url), proxySeen(session, inspecting.url));
+      standIn.reset();
+      const firstBefore = viaFirst();
+      const secondBefore = viaSecond();
+      await send(wb, 'through the proxy typed in settings.json');
+      assert.equal((await standIn.waitForAccepted(1))[0].body.text.content, 'through the proxy typed in settings.json');
+      assert.deepEqual(inspecting.connects.slice(firstBefore), ['oapi.dingtalk.com:443']);
+      assert.equal(viaSecond(), secondBefore);
     });
   });
 });
