@@ -141,7 +141,7 @@ test('adding a message the quick way gives the same history as the full merge', 
   const { addMessage, clearHistory, emptySnapshot, markRead } = await import('../../src/core/inbound/conversations');
   const { appendMessage } = await import('../../src/core/inbound/appendMessage');
   let seed = 7;
-  const random = (n: number) => { seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648; return seed % n; };
+  const random = (n: number) => { seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0; return (seed >>> 8) % n; };
   const now = NOW + 500;
   let quick = emptySnapshot();
   let full = emptySnapshot();
@@ -166,4 +166,39 @@ test('adding a message the quick way gives the same history as the full merge', 
   assert.ok(full.conversations.length > 3, 'several conversations');
   assert.ok(full.conversations.some((c) => c.messages.length === 7), 'some at their cap');
   assert.ok(full.conversations.some((c) => c.sessionWebhook), 'some with a reply link');
+});
+
+test('a batch of messages gives the same history as adding them one by one', async () => {
+  const { addMessage, clearHistory, emptySnapshot, markRead } = await import('../../src/core/inbound/conversations');
+  const { appendMessages } = await import('../../src/core/inbound/appendMessage');
+  let seed = 11;
+  const random = (n: number) => { seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0; return (seed >>> 8) % n; };
+  const now = NOW + 500;
+  let batched = emptySnapshot();
+  let oneByOne = emptySnapshot();
+  let n = 0;
+  for (let round = 0; round < 120; round++) {
+    const batch: ReceivedMessage[] = [];
+    for (let size = random(4) === 0 ? 1 : random(30); size > 0; size--, n++) {
+      const message = {
+        ...received(n).message,
+        msgId: `m${random(40) === 0 ? random(n + 1) : n}`, // a few repeats, within the batch or of earlier ones
+        createAt: NOW + random(400), // out of order
+        conversationId: `cid-${random(3)}`, conversationType: random(4) === 0 ? '1' : '2', conversationTitle: `Title ${random(3)}`,
+        ...(random(3) === 0
+          ? { sessionWebhook: 'https://oapi.dingtalk.com/robot/sendBySession?session=s', sessionWebhookExpiredTime: now - 300 + random(600) }
+          : {}),
+      };
+      batch.push({ robotId: `r${random(2)}`, robotName: `Robot ${random(2)}`, receivedAt: NOW + random(600), message });
+    }
+    const before = JSON.stringify(batched);
+    const result = appendMessages(batched, batch, now, 'u-me', 7);
+    assert.equal(JSON.stringify(batched), before, 'the snapshot it started from is left as it was');
+    batched = result;
+    for (const one of batch) oneByOne = addMessage(oneByOne, one, now, 'u-me', 7);
+    assert.deepEqual(batched, oneByOne, `after batch ${round}`);
+    if (random(10) === 0) { batched = markRead(batched); oneByOne = markRead(oneByOne); }
+    if (round === 60) { batched = clearHistory(batched, NOW + 100); oneByOne = clearHistory(oneByOne, NOW + 100); }
+  }
+  assert.ok(oneByOne.conversations.some((c) => c.messages.length === 7), 'some conversations at their cap');
 });

@@ -14,7 +14,7 @@ import {
   ReceivedMessage,
 } from './conversations';
 import { errorMessage } from '../text/errorMessage';
-import { appendMessage } from './appendMessage';
+import { appendMessages } from './appendMessage';
 
 export type HistoryProblem =
   | { kind: 'load' | 'save'; detail: string }
@@ -106,9 +106,7 @@ export class ConversationHistory {
 
   /** Shows the messages at once; the promise settles once they are written (with the others of their batch). */
   add(...received: ReceivedMessage[]): Promise<void> {
-    const now = this.now();
-    const me = this.options.me?.();
-    for (const message of received) this.snapshot = appendMessage(this.snapshot, message, now, me, this.cap);
+    this.snapshot = appendMessages(this.snapshot, received, this.now(), this.options.me?.(), this.cap);
     this.changed();
     return this.scheduleSync();
   }
