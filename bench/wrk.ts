@@ -54,10 +54,11 @@ function luaString(text: string): string {
  * The Lua script: `template` is a callback body whose msgId is `@ID@` and whose text contains `@N@`; both are
  * replaced per request by a zero-padded counter (fixed width, so every request has the same length).
  */
-function script(template: string, headers: Record<string, string>, runId: string): string {
+function script(template: string, headers: Record<string, string>, runId: string, sameMsgId: boolean): string {
   const parts = template.split(/(@ID@|@N@)/);
   if (!parts.includes('@ID@') || !parts.includes('@N@')) throw new Error('the template needs @ID@ and @N@');
-  const body = parts.map((part) => (part === '@ID@' ? 'run .. "-" .. id' : part === '@N@' ? '"run " .. run .. " #" .. id' : luaString(part)));
+  const msgId = sameMsgId ? 'run .. "-replayed"' : 'run .. "-" .. id';
+  const body = parts.map((part) => (part === '@ID@' ? msgId : part === '@N@' ? '"run " .. run .. " #" .. id' : luaString(part)));
   const lines = [
     `local run = ${luaString(runId)}`,
     'local n = 0',
@@ -92,13 +93,15 @@ export function parseWrk(output: string, marker: string): WrkResult {
   return { requests, rps, non2xx, socketErrors, timeouts, p50Ms: percentile('50'), p99Ms: percentile('99'), marker };
 }
 
-/** One wrk run of `seconds` against `url`, every request a new msgId (see `script`). */
-export async function runWrk(url: string, template: string, headers: Record<string, string>, seconds: number): Promise<WrkResult> {
+/** One wrk run of `seconds` against `url`, every request a new msgId (see `script`), or all one msgId (`sameMsgId`). */
+export async function runWrk(
+  url: string, template: string, headers: Record<string, string>, seconds: number, sameMsgId = false,
+): Promise<WrkResult> {
   const runId = randomUUID().slice(0, 8);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dingtalk-wrk-'));
   const file = path.join(dir, 'callbacks.lua');
   try {
-    fs.writeFileSync(file, script(template, headers, runId));
+    fs.writeFileSync(file, script(template, headers, runId, sameMsgId));
     // Asynchronously: the bench's own event loop (the browser's connection) keeps running meanwhile.
     const args = [`-t${WRK_THREADS}`, `-c${WRK_CONNECTIONS}`, `-d${seconds}s`, `--timeout=${TIMEOUT_SECONDS}s`, '--latency', '-s', file, url];
     const { stdout: output, stderr } = await promisify(execFile)('wrk', args, { encoding: 'utf8' });
