@@ -24,7 +24,7 @@ export class StatusBar implements vscode.Disposable {
   constructor(private readonly robots: RobotStore, private readonly sending: SendService) {
     this.item.name = 'DingTalk';
     this.item.command = QUICK_MENU_COMMAND;
-    this.subscriptions.push(robots.onDidChange(() => this.update()), sending.onDidChange(() => this.update()));
+    this.subscriptions.push(this.gatewayUpdates, robots.onDidChange(() => this.update()), sending.onDidChange(() => this.update()));
     this.update();
     this.item.show();
   }

@@ -358,7 +358,9 @@ describe('notify when finished', () => {
       const failedMarks = wb.page.locator('.terminal-wrapper.active .terminal-command-decoration.error');
       const failedBefore = await failedMarks.count();
       const already = standIn.accepted.length;
-      const command = 'echo too-late; (exit 4)';
+      // Output is shared only from when the extension host hears of the start (VS Code's read()): like most real
+      // commands, this one prints a moment after it starts, not in the same instant.
+      const command = 'sleep 1; echo too-late; (exit 4)';
       await wb.page.keyboard.type(command);
       await wb.page.keyboard.press('Enter');
       await waitUntil(async () => (await failedMarks.count()) > failedBefore, 30_000, 'the command to end');

@@ -1,6 +1,5 @@
 // Changes a user setting the way a user does while the window stays open: in the Settings editor
-// ("Preferences: Open User Settings": search for the setting, type the value), or in settings.json opened from
-// the Command Palette ("Preferences: Open User Settings (JSON)": edit, save). Either way the workbench writes
+// ("Preferences: Open User Settings": search for the setting, type the value). The workbench writes
 // User/settings.json itself and tells the extension host at once. (Rewriting that file on disk from a test is
 // not the same: in code-server 4.139 the workbench never notices an outside edit of the user settings file.)
 import { waitUntil } from './codeServer';
@@ -30,29 +29,5 @@ export async function setUserSettingInEditor(
   await field.fill(value);
   await field.press('Enter');
   await waitUntil(applied, 20_000, `${key} to be applied`);
-  await closeModalEditor(wb);
-}
-
-/**
- * Opens the user's settings.json, finds `oldText` (Find selects it), types `newText` over it and saves;
- * waits until `applied()` holds, then closes the editor.
- */
-export async function replaceInUserSettingsJson(
-  wb: Workbench, oldText: string, newText: string, applied: () => boolean | Promise<boolean>,
-): Promise<void> {
-  await wb.runCommand('Preferences: Open User Settings (JSON)');
-  const lines = wb.page.locator('.modal-editor-part .monaco-editor .view-lines').first();
-  await lines.filter({ hasText: oldText }).waitFor();
-  await lines.click();
-  await wb.page.keyboard.press('ControlOrMeta+F');
-  const find = wb.page.locator('.modal-editor-part .find-widget textarea, .modal-editor-part .find-widget input').first();
-  await find.waitFor({ state: 'visible' });
-  await wb.page.keyboard.type(oldText);
-  await wb.page.locator('.modal-editor-part .find-widget .matchesCount', { hasText: /^1 of 1$/ }).waitFor();
-  // Closing Find leaves the match selected in the text; typing replaces it.
-  await wb.page.keyboard.press('Escape');
-  await wb.page.keyboard.type(newText);
-  await wb.page.keyboard.press('ControlOrMeta+S');
-  await waitUntil(applied, 20_000, `settings.json to be applied (${newText})`);
   await closeModalEditor(wb);
 }

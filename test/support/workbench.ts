@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Browser, FrameLocator, Page } from 'playwright-core';
 import { isOfflineNoise, launchBrowser } from './browser';
-import { CodeServer, startCodeServer, CodeServerOptions } from './codeServer';
+import { CodeServer, startCodeServer, CodeServerOptions, waitUntil } from './codeServer';
 import { repoRoot } from './tools';
 
 export const resultsDir = path.join(repoRoot, 'test-results');
@@ -135,10 +135,17 @@ export class Workbench {
   /** Text of an Output channel (whitespace removed, see `squash`). */
   async outputText(channel: string): Promise<string> {
     await this.runCommand('Output: Show Output Channels...');
-    await this.pick(channel);
-    const lines = this.page.locator('.part.panel .monaco-editor .view-lines');
-    await lines.first().waitFor();
-    return squash(await lines.first().innerText());
+    // The channel named exactly so ("DingTalk", not "DingTalk Inbox").
+    const name = new RegExp(`^\\s*${channel.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`);
+    const row = this.page.locator(`${QUICK_INPUT} .quick-input-list .monaco-list-row`)
+      .filter({ has: this.page.locator('.label-name', { hasText: name }) }).first();
+    await row.waitFor({ state: 'visible', timeout: 15_000 });
+    await row.click();
+    const lines = this.page.locator('.part.panel .monaco-editor .view-lines').first();
+    await lines.waitFor();
+    // The panel shows the channel's file once it has read it: an empty view may only be not loaded yet.
+    await waitUntil(async () => (await lines.innerText()).trim() !== '', 10_000, `the ${channel} output`).catch(() => undefined);
+    return squash(await lines.innerText());
   }
 
   /** Waits until a notification toast containing `text` shows, and returns it. */

@@ -51,6 +51,23 @@ afterEach(() => {
   dirs.splice(0).forEach((d) => fs.rmSync(d, { recursive: true, force: true }));
 });
 
+test('its own write does not redraw: one change for a message (with a reply link), none when it is written', async () => {
+  const file = tempFile();
+  const h = await history(file, 20);
+  let changes = 0;
+  h.onDidChange(() => changes++);
+  const message = received(1);
+  message.message.sessionWebhook = 'https://oapi.dingtalk.com/robot/sendBySession?session=s';
+  message.message.sessionWebhookExpiredTime = NOW + 60_000;
+  await h.add(message);
+  assert.deepEqual(savedIds(file), ['m1'], 'written');
+  assert.equal(changes, 1, 'shown once, not again after the write');
+  const other = await history(file, 20);
+  await other.add(received(2));
+  await h.sync();
+  assert.equal(changes, 2, 'what another window wrote redraws');
+});
+
 test('100 messages in a burst are written in a few batches, and every one is saved', async () => {
   const file = tempFile();
   const h = await history(file, 100);

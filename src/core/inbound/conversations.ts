@@ -211,6 +211,18 @@ export function addMessage(
   return mergeSnapshots(snapshot, { version: 1, clearedAt: 0, conversations: [conversationOf(received, me)] }, now, cap);
 }
 
+/** JSON with every object's keys in order: two snapshots built in different ways compare equal when they say the same. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v)
+    ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+    : v));
+}
+
+/** Whether two snapshots hold the same history (whatever order their fields were written in). */
+export function sameHistory(a: HistorySnapshot, b: HistorySnapshot): boolean {
+  return a === b || canonicalJson(a) === canonicalJson(b);
+}
+
 /** Marks a conversation (or, without a key, every conversation) read up to its newest message. */
 export function markRead(snapshot: HistorySnapshot, key?: string): HistorySnapshot {
   return {

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  clearHistory, emptySnapshot, HistorySnapshot, markRead, mergeSnapshots, MESSAGES_PER_CONVERSATION, normalize, parseSnapshot,
+  clearHistory, emptySnapshot, HistorySnapshot, markRead, mergeSnapshots, MESSAGES_PER_CONVERSATION, normalize, parseSnapshot, sameHistory,
   ReceivedMessage,
 } from './conversations';
 import { errorMessage } from '../text/errorMessage';
@@ -187,7 +187,9 @@ export class ConversationHistory {
   private mergeWith(onDisk: HistorySnapshot): { merged: HistorySnapshot; text: string; grew: boolean } {
     const merged = mergeSnapshots(normalize(this.snapshot, this.now(), this.cap), onDisk, this.now(), this.cap);
     const text = JSON.stringify(merged);
-    return { merged, text, grew: text !== JSON.stringify(this.snapshot) };
+    // Only what the file added redraws the view: a redraw after our own write, half a second after the message
+    // showed, would close a menu the user had just opened on it.
+    return { merged, text, grew: !sameHistory(merged, this.snapshot) };
   }
 
   private async read(file: string): Promise<{ snapshot: HistorySnapshot; text: string } | undefined> {
