@@ -22,6 +22,7 @@ import type { Route } from './core/net/dispatcher';
 import type { Dispatcher } from './core/undici';
 import type { Log } from './log';
 import { decideFromSettings, proxyFromResolverResult } from './core/net/proxyRules';
+import { userSetting } from './send/protectedSettings';
 
 /** host:port of a proxy URL, never its credentials. */
 function describeProxyUrl(proxy: string): string {
@@ -52,8 +53,7 @@ interface PacAgentLike {
  * workspace's (a workspace must not be able to redirect messages or turn certificate checks off).
  */
 function httpSetting<T>(key: string, fallback: T): T {
-  const inspected = vscode.workspace.getConfiguration('http').inspect<T>(key);
-  return inspected?.globalValue ?? inspected?.defaultValue ?? fallback;
+  return userSetting('http', key, fallback);
 }
 
 const RESOLVE_TIMEOUT_MS = 10_000;

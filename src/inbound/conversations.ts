@@ -9,6 +9,7 @@ import type { Log } from '../log';
 import type { RobotStore } from '../robots';
 import type { SendService } from '../sendService';
 import type { NotifyMode } from '../core/inbound/conversations';
+import { userSetting } from '../send/protectedSettings';
 import { ConversationActions } from './conversationActions';
 import { ConversationNode, ConversationsView } from './conversationsView';
 
@@ -25,8 +26,7 @@ export interface ConversationDeps {
  * notifications are for, in a cloned repository.
  */
 function machineSetting<T>(key: string, fallback: T): T {
-  const inspected = vscode.workspace.getConfiguration('dingtalk').inspect<T>(key);
-  return inspected?.globalValue ?? inspected?.defaultValue ?? fallback;
+  return userSetting('dingtalk', key, fallback);
 }
 
 export function historyFile(context: vscode.ExtensionContext): string {

@@ -8,6 +8,7 @@ import { markdownMessage } from '../core/messages';
 import type { Log } from '../log';
 import type { RobotStore } from '../robots';
 import { problemText, SendService } from '../sendService';
+import { userSetting } from './protectedSettings';
 import { secretGuard } from './secretScan';
 import { errorMessage } from '../core/text/errorMessage';
 
@@ -50,9 +51,8 @@ interface Ended {
 const DRAIN_TIMEOUT_MS = 2_000;
 
 /** A user or machine setting: a workspace must not be able to make the editor post its output to a group. */
-function userSetting<T>(key: string, fallback: T): T {
-  const inspected = vscode.workspace.getConfiguration('dingtalk').inspect<T>(key);
-  return inspected?.globalValue ?? inspected?.defaultValue ?? fallback;
+function dingtalkSetting<T>(key: string, fallback: T): T {
+  return userSetting('dingtalk', key, fallback);
 }
 
 function folderName(scope: vscode.TaskScope | vscode.WorkspaceFolder | undefined): string | undefined {
@@ -187,7 +187,7 @@ export class FinishedNotifier {
   private async ended(running: Running, exitCode: number | undefined): Promise<void> {
     const ended: Ended = { running, exitCode, endedAt: Date.now() };
     running.markedMessage?.dispose();
-    const longerThan = userSetting<number>('notify.longerThanSeconds', 0);
+    const longerThan = dingtalkSetting<number>('notify.longerThanSeconds', 0);
     if (!running.requested && !(longerThan > 0 && ended.endedAt - running.startedAt >= longerThan * 1000)) {
       this.lastUnreported = ended;
       return;
@@ -206,7 +206,7 @@ export class FinishedNotifier {
       durationMs,
       folder: running.folder,
       output: running.tail?.text(),
-      mention: userSetting<string>('notify.mention', '').trim() || undefined,
+      mention: dingtalkSetting<string>('notify.mention', '').trim() || undefined,
     };
     const { title, text } = finishedMarkdown(finished, {
       succeeded: vscode.l10n.t('succeeded'),

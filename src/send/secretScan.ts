@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import type { RobotMessage } from '../core/messages';
 import type { KnownSecret, SecretFinding } from '../core/text/secretScan';
 import type { RobotStore, SecretKind } from '../robots';
+import { userSetting } from './protectedSettings';
 
 const SETTING = 'secretScan.enabled';
 const MAX_LISTED = 12;
@@ -16,8 +17,7 @@ function loadScanner(): Promise<typeof import('../core/text/secretScan')> {
 
 /** Off only when the user or machine says so; workspace and folder values are not read. */
 export function secretScanEnabled(): boolean {
-  const inspected = vscode.workspace.getConfiguration('dingtalk').inspect<boolean>(SETTING);
-  return inspected?.globalValue ?? inspected?.defaultValue ?? true;
+  return userSetting('dingtalk', SETTING, true);
 }
 
 /** The fields of a message a person reads, each of which is scanned and redacted on its own. */
