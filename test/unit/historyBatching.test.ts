@@ -154,26 +154,38 @@ test('a throttled job runs at once, then once more at the end of the interval wi
   throttle.dispose();
 });
 
+/** A repeatable random number below `n`, from a seed (an LCG in 32-bit integers). */
+function seeded(seed: number): (n: number) => number {
+  return (n: number) => { seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0; return (seed >>> 8) % n; };
+}
+
+/**
+ * Message `n` with random parts: one msgId in `repeatOneIn` repeats an earlier one, times out of order, three
+ * conversations, some 1:1, some with a reply link expiring around `now`.
+ */
+function randomReceived(random: (n: number) => number, n: number, repeatOneIn: number, now: number): ReceivedMessage {
+  const message = {
+    ...received(n).message,
+    msgId: `m${random(repeatOneIn) === 0 ? random(n + 1) : n}`,
+    createAt: NOW + random(400),
+    conversationId: `cid-${random(3)}`, conversationType: random(4) === 0 ? '1' : '2', conversationTitle: `Title ${random(3)}`,
+    senderNick: `Nick ${random(3)}`,
+    ...(random(3) === 0
+      ? { sessionWebhook: 'https://oapi.dingtalk.com/robot/sendBySession?session=s', sessionWebhookExpiredTime: now - 300 + random(600) }
+      : {}),
+  };
+  return { robotId: `r${random(2)}`, robotName: `Robot ${random(2)}`, receivedAt: NOW + random(600), message };
+}
+
 test('adding a message the quick way gives the same history as the full merge', async () => {
   const { addMessage, clearHistory, emptySnapshot, markRead } = await import('../../src/core/inbound/conversations');
   const { appendMessage } = await import('../../src/core/inbound/appendMessage');
-  let seed = 7;
-  const random = (n: number) => { seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0; return (seed >>> 8) % n; };
+  const random = seeded(7);
   const now = NOW + 500;
   let quick = emptySnapshot();
   let full = emptySnapshot();
   for (let i = 0; i < 600; i++) {
-    const conversationType = random(4) === 0 ? '1' : '2';
-    const message = {
-      ...received(i).message,
-      msgId: `m${random(5) === 0 ? random(i + 1) : i}`, // some repeats
-      createAt: NOW + random(400), // out of order
-      conversationId: `cid-${random(3)}`, conversationType, conversationTitle: `Title ${random(3)}`, senderNick: `Nick ${random(3)}`,
-      ...(random(3) === 0
-        ? { sessionWebhook: 'https://oapi.dingtalk.com/robot/sendBySession?session=s', sessionWebhookExpiredTime: now - 300 + random(600) }
-        : {}),
-    };
-    const one: ReceivedMessage = { robotId: `r${random(2)}`, robotName: `Robot ${random(2)}`, receivedAt: NOW + random(600), message };
+    const one = randomReceived(random, i, 5, now);
     quick = appendMessage(quick, one, now, 'u-me', 7);
     full = addMessage(full, one, now, 'u-me', 7);
     assert.deepEqual(quick, full, `after message ${i}`);
@@ -188,26 +200,14 @@ test('adding a message the quick way gives the same history as the full merge', 
 test('a batch of messages gives the same history as adding them one by one', async () => {
   const { addMessage, clearHistory, emptySnapshot, markRead } = await import('../../src/core/inbound/conversations');
   const { appendMessages } = await import('../../src/core/inbound/appendMessage');
-  let seed = 11;
-  const random = (n: number) => { seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0; return (seed >>> 8) % n; };
+  const random = seeded(11);
   const now = NOW + 500;
   let batched = emptySnapshot();
   let oneByOne = emptySnapshot();
   let n = 0;
   for (let round = 0; round < 120; round++) {
     const batch: ReceivedMessage[] = [];
-    for (let size = random(4) === 0 ? 1 : random(30); size > 0; size--, n++) {
-      const message = {
-        ...received(n).message,
-        msgId: `m${random(40) === 0 ? random(n + 1) : n}`, // a few repeats, within the batch or of earlier ones
-        createAt: NOW + random(400), // out of order
-        conversationId: `cid-${random(3)}`, conversationType: random(4) === 0 ? '1' : '2', conversationTitle: `Title ${random(3)}`,
-        ...(random(3) === 0
-          ? { sessionWebhook: 'https://oapi.dingtalk.com/robot/sendBySession?session=s', sessionWebhookExpiredTime: now - 300 + random(600) }
-          : {}),
-      };
-      batch.push({ robotId: `r${random(2)}`, robotName: `Robot ${random(2)}`, receivedAt: NOW + random(600), message });
-    }
+    for (let size = random(4) === 0 ? 1 : random(30); size > 0; size--, n++) batch.push(randomReceived(random, n, 40, now));
     const before = JSON.stringify(batched);
     const result = appendMessages(batched, batch, now, 'u-me', 7);
     assert.equal(JSON.stringify(batched), before, 'the snapshot it started from is left as it was');
