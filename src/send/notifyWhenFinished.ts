@@ -47,6 +47,9 @@ interface Ended {
   endedAt: number;
 }
 
+/** How long Notify When Finished waits for a start the shell has not reported yet, before saying nothing runs. */
+const START_GRACE_MS = 1_500;
+
 /** How long to wait, after a command ended, for the last of its output to be read. */
 const DRAIN_TIMEOUT_MS = 2_000;
 
@@ -74,6 +77,7 @@ export class FinishedNotifier {
   private readonly commands = new Map<vscode.TerminalShellExecution, Running>();
   /** The last run that ended without being reported: a user who asks a moment too late is told, and can still send it. */
   private lastUnreported?: Ended;
+  private readonly onStart = new Set<() => void>();
 
   constructor(private readonly sending: SendService, private readonly robots: RobotStore, private readonly log: Log) {}
 
@@ -95,6 +99,26 @@ export class FinishedNotifier {
     ];
   }
 
+  /** Whether a task or terminal command starts within `ms`. */
+  private startsWithin(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const started = () => {
+        clearTimeout(timer);
+        this.onStart.delete(started);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.onStart.delete(started);
+        resolve(false);
+      }, ms);
+      this.onStart.add(started);
+    });
+  }
+
+  private started(): void {
+    for (const listener of [...this.onStart]) listener();
+  }
+
   private taskStarted(execution: vscode.TaskExecution): void {
     const task: Running = {
       name: execution.task.name,
@@ -104,6 +128,7 @@ export class FinishedNotifier {
       commandLine: taskCommandLine(execution.task),
     };
     this.tasks.set(execution, task);
+    this.started();
     // The task's command may have been seen in its terminal first.
     const command = [...this.commands.values()].find((c) => !c.ofTask && c.commandLine !== undefined && c.commandLine === task.commandLine);
     if (command) {
@@ -122,7 +147,7 @@ export class FinishedNotifier {
       ofTask.tail = tail;
       ofTask.drained = readInto(execution, tail, this.log);
       this.commands.set(execution, { name: ofTask.name, startedAt: ofTask.startedAt, requested: false, ofTask });
-      return;
+      return; // its task was announced
     }
     const running: Running = {
       name: execution.commandLine.value || vscode.l10n.t('terminal command'),
@@ -134,6 +159,7 @@ export class FinishedNotifier {
     };
     running.drained = readInto(execution, tail, this.log);
     this.commands.set(execution, running);
+    this.started();
   }
 
   /** Marks a running task or terminal command (asking which when several run) to be reported when it ends. */
@@ -143,7 +169,10 @@ export class FinishedNotifier {
       ...[...this.commands.values()].filter((running) => !running.ofTask)
         .map((running) => ({ running, label: `$(terminal) ${running.name}`, description: vscode.l10n.t('terminal command') })),
     ].filter((c) => !c.running.requested);
-    if (candidates.length === 0) return this.nothingRunning();
+    if (candidates.length === 0) {
+      // The shell reports a command's start a moment after Enter: one started just now is marked, not "nothing".
+      return (await this.startsWithin(START_GRACE_MS)) ? this.notifyWhenFinished() : this.nothingRunning();
+    }
     const picked = candidates.length === 1
       ? candidates[0]
       : await vscode.window.showQuickPick(candidates, { title: vscode.l10n.t('Notify the group when which one finishes?') });

@@ -329,6 +329,9 @@ describe('notify when finished', () => {
 
   test('a terminal command through shell integration: ❌, its exit code and its last lines', async (t) => {
     await withScreenshotOnFailure(wb, t.name, async () => {
+      // The tasks' terminals are closed first: the active terminal is then the new one, with shell integration.
+      await wb.runCommand('Terminal: Kill All Terminals');
+      await wb.page.locator('.terminal-wrapper').first().waitFor({ state: 'detached' });
       await wb.runCommand('Terminal: Create New Terminal');
       const terminal = wb.page.locator('.terminal-wrapper.active .xterm');
       await terminal.waitFor();
@@ -342,7 +345,11 @@ describe('notify when finished', () => {
       await wb.page.keyboard.type(command);
       await wb.page.keyboard.press('Enter');
       await waitUntilStarted('t');
-      await notifyWhenFinishedThenLetGo('t', command);
+      try {
+        await notifyWhenFinishedThenLetGo('t', command);
+      } finally {
+        fs.writeFileSync(path.join(workspace, '.t.go'), ''); // never left running for the next test's terminal
+      }
       const body = (await nextMessage(already)).body;
       const text: string = body.markdown.text;
       assert.equal(body.markdown.title, `❌ ${command} failed`);

@@ -182,6 +182,39 @@ test('the file is owner-only (0600, folder 0700) and another window picks up cha
   }
 });
 
+test('a window that sees the file deleted (history no longer kept, elsewhere) does not write it back', async () => {
+  const file = tempFile();
+  const writer = history(file);
+  const other = history(file);
+  await Promise.all([writer.sync(), other.sync()]);
+  // Node calls one file's watchers in the order they were added: once this one heard of a change, both
+  // windows' watchers have too. (The stat poll alone does not keep the process alive: the interval does.)
+  const keepAlive = setInterval(() => undefined, 1000);
+  const seen: { exists: boolean; resolve: () => void }[] = [];
+  const noticed = (exists: boolean) => new Promise<void>((resolve) => seen.push({ exists, resolve }));
+  const onChange = (current: fs.Stats) => {
+    for (const wait of seen.splice(0)) (wait.exists === current.nlink > 0 ? wait.resolve : () => seen.push(wait))();
+  };
+  fs.watchFile(file, onChange);
+  try {
+    const written = noticed(true);
+    await writer.add(received());
+    await written;
+    await other.settled();
+    assert.equal(other.current.conversations.length, 1, 'the other window merged it');
+    const deleted = noticed(false);
+    await ConversationHistory.deleteFile(file);
+    await deleted;
+    await other.settled();
+    await writer.settled();
+    assert.equal(fs.existsSync(file), false, 'not written back');
+    assert.equal(other.current.conversations.length, 1, 'what the window shows stays');
+  } finally {
+    clearInterval(keepAlive);
+    fs.unwatchFile(file, onChange);
+  }
+});
+
 test('a failure to save is kept visible, and the message stays shown', async () => {
   const file = tempFile();
   fs.mkdirSync(path.dirname(path.dirname(file)), { recursive: true });

@@ -142,6 +142,11 @@ export class ConversationHistory {
     return run;
   }
 
+  /** Settles once the reads and writes already under way are done (starts none). */
+  settled(): Promise<void> {
+    return this.chain;
+  }
+
   /** Joins the batch waiting to be written, or starts one. */
   private scheduleSync(): Promise<void> {
     if (!this.file || this.disposed) return Promise.resolve();
@@ -162,6 +167,9 @@ export class ConversationHistory {
   }
 
   private readonly onFileChanged = (current: fs.Stats, previous: fs.Stats): void => {
+    // Gone: another window stopped keeping history (or the user deleted it). Writing it back from memory would undo
+    // that; a window whose settings never told it (one closing, its page already gone) must not.
+    if (current.nlink === 0 && current.mtimeMs === 0) return;
     if (current.mtimeMs !== previous.mtimeMs || current.ino !== previous.ino || current.size !== previous.size) void this.sync();
   };
 
