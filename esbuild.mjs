@@ -24,6 +24,9 @@ const common = { bundle: true, minify: production, sourcemap: production ? false
 const contexts = await Promise.all([
   esbuild.context({ ...common, entryPoints: ['src/extension.ts'], format: 'cjs', platform: 'node', target: 'node20', outfile: 'dist/extension.js', external: ['vscode'],
     plugins: [portableLlhttpOnly] }),
+  // The gateway's HTTP endpoint runs in a worker thread (src/core/gateway/worker/): its own file.
+  esbuild.context({ ...common, entryPoints: ['src/core/gateway/worker/main.ts'], format: 'cjs', platform: 'node', target: 'node20',
+    outfile: 'dist/gatewayWorker.js' }),
   esbuild.context({ ...common, entryPoints: ['src/webview/onboarding.ts'], format: 'iife', platform: 'browser', target: 'es2022', outfile: 'dist/onboarding.js' }),
 ]);
 

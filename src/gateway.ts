@@ -1,10 +1,11 @@
 // The gateway: receives the group's messages (DingTalk's HTTP callback, a legacy Outgoing robot, or
 // Stream mode), applies each robot's DM policy and shows accepted messages in the DingTalk Inbox. One window
 // per machine runs it (gatewayWindows.ts); the others show where it runs, its Inbox lines and its pairing book.
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { InboundMessage } from './core/gateway/callback';
 import { senderUserId } from './core/gateway/callback';
-import type { GatewayServer } from './core/gateway/server';
+import type { GatewayWorker } from './core/gateway/worker/host';
 import { decide } from './core/gateway/policy';
 import type { GatewayStatus } from './core/inbound/ownership';
 import { isLoopbackHost } from './core/text/loopback';
@@ -18,7 +19,7 @@ import {
 import { GatewayWindows } from './inbound/gatewayWindows';
 import { Rejections } from './inbound/rejections';
 import { openStreams, streamApps } from './inbound/streams';
-import { authenticateInbound, canReceive, InboundKey, inboundKey } from './core/gateway/auth';
+import { canReceive, InboundKey, inboundKey } from './core/gateway/auth';
 import type { StreamClient } from './core/stream';
 import type { FunnelTunnel, Tunnel, TunnelOptions, TunnelProvider } from './core/tunnels';
 import { Inbox, InboxEntry } from './inbox';
@@ -36,7 +37,7 @@ export type GatewayState = GatewayStatus;
 export type StartReason = 'user' | 'autoStart' | 'takeover';
 
 export class Gateway implements vscode.Disposable {
-  private server?: GatewayServer;
+  private server?: GatewayWorker;
   private tunnel?: Tunnel;
   private streams: StreamClient[] = [];
   /** Inbound credentials kept in memory while the gateway runs: headers are checked synchronously, before the body is read. */
@@ -142,6 +143,7 @@ export class Gateway implements vscode.Disposable {
       keys.push(inboundKey(robot.id, { appSecret, outgoingToken }));
     }
     this.keys = keys;
+    this.server?.setKeys(keys);
   }
 
   /** Starts the gateway here, unless it runs already (here or in another window: then says where). */
@@ -184,15 +186,18 @@ export class Gateway implements vscode.Disposable {
       void explainNoInboundCredentials();
       return false;
     }
-    const { startGatewayServer } = await import('./core/gateway/server');
+    const { startGatewayWorker } = await import('./core/gateway/worker/host');
     try {
-      this.server = await startGatewayServer({
+      // In its own thread: the extension host's main thread is busy with the whole editor (bench/editorGateway.ts).
+      this.server = await startGatewayWorker({
+        workerFile: path.join(this.context.extensionPath, 'dist', 'gatewayWorker.js'),
         host: config.host,
         port: config.port,
         path: config.path,
-        authenticate: (headers) => authenticateInbound(this.keys, headers, Date.now()),
+        keys: this.keys,
         onMessage: (message, auth) => this.receive(message, auth.robotId),
-        onRejected: (rejected, detail) => this.rejections.add(rejected, detail),
+        onRejected: (rejected, detail, count) => this.rejections.add(rejected, detail, count),
+        onFailed: (error) => this.failed(error),
       });
     } catch (error) {
       void explainListenError(this.log, error as NodeJS.ErrnoException, config.host, config.port).then((retry) => {
@@ -279,6 +284,13 @@ export class Gateway implements vscode.Disposable {
     await this.stopHere();
     if (wasRunning) await this.windows.release(true);
     await this.windows.dispose();
+  }
+
+  /** The listener's thread ended by itself: said, and stopped here (Start Gateway starts it again). */
+  private failed(error: Error): void {
+    this.log.error(`gateway listener failed: ${error.message}`);
+    void this.stopHere().then(() => this.windows.release(false));
+    void vscode.window.showErrorMessage(vscode.l10n.t('The DingTalk gateway stopped: {0}', error.message));
   }
 
   /** Closes the listener, the tunnel and the Stream connections of this window. */

@@ -30,9 +30,10 @@ export class Rejections {
     return this.lastValue;
   }
 
-  add(reason: RejectReason | 'policy', detail?: string): void {
+  /** `count` refusals of one reason (counted in the gateway's thread), the first one's `detail`. */
+  add(reason: RejectReason | 'policy', detail?: string, count = 1): void {
     this.lastValue = { reason, at: Date.now() };
-    if (this.rejectionLog.note(reason, detail)) this.changed();
+    if (this.rejectionLog.note(reason, detail, count)) this.changed();
   }
 
   /** Ends every summary window (the gateway stopped). */

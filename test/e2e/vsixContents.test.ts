@@ -25,7 +25,7 @@ const ALLOWED = [
   /^extension\/package\.nls(\.[a-z-]+)?\.json$/,
   /^extension\/(readme|changelog)\.md$/i,
   /^extension\/LICENSE(\.txt)?$/i,
-  /^extension\/dist\/(extension|onboarding)\.js$/,
+  /^extension\/dist\/(extension|onboarding|gatewayWorker)\.js$/,
   /^extension\/dist\/codicons\/codicon\.(css|ttf)$/,
   /^extension\/media\/([\w-]+\/)?[\w.-]+\.(png|svg|css|md)$/,
   /^extension\/l10n\/bundle\.l10n\.[a-z-]+\.json$/,
@@ -36,8 +36,11 @@ test('the VSIX contains only what runs', async () => {
   const names = await entries(vsix);
   const unexpected = names.filter((name) => !ALLOWED.some((pattern) => pattern.test(name)));
   assert.deepEqual(unexpected, [], `unexpected files in ${vsix}`);
-  for (const required of ['extension/package.json', 'extension/dist/extension.js', 'extension/media/icon.png', 'extension/LICENSE.txt']) {
-    assert.ok(names.includes(required) || names.includes(required.replace('.txt', '')), `${required} is packaged`);
+  const required = [
+    'extension/package.json', 'extension/dist/extension.js', 'extension/dist/gatewayWorker.js', 'extension/media/icon.png', 'extension/LICENSE.txt',
+  ];
+  for (const file of required) {
+    assert.ok(names.includes(file) || names.includes(file.replace('.txt', '')), `${file} is packaged`);
   }
   assert.ok(!names.some((name) => name.endsWith('.map')), 'no sourcemaps');
   const manifest = JSON.parse(await readEntry(vsix, 'extension/package.json')) as { main: string };

@@ -61,3 +61,14 @@ test('closeAll() (the gateway stops) logs the counts at once and leaves no timer
   assert.equal(lines.length, 2);
   assert.deepEqual(ended, [], 'the interval was closed, not ended by its timer');
 });
+
+test('refusals handed over counted (from the gateway thread) log the first and count the rest', (t) => {
+  const { log, lines } = setup(t);
+  assert.equal(log.note('unauthenticated', 'mismatch', 1200), true);
+  assert.equal(log.note('unauthenticated', 'mismatch', 800), false);
+  t.mock.timers.tick(10_000);
+  assert.deepEqual(lines, [
+    'gateway refused a request: unauthenticated (mismatch)',
+    'gateway refused 1999 more requests (unauthenticated) in the last 10 s',
+  ]);
+});

@@ -349,10 +349,10 @@ class GatewayEndpoint<Auth> implements GatewayServer {
       this.reject('duplicate', printable(message.msgId));
       return;
     }
-    let answer: Buffer;
+    let answer: string;
     try {
       const result = await this.options.onMessage(message, auth);
-      answer = result !== null && typeof result === 'object' ? Buffer.from(JSON.stringify(result), 'utf8') : EMPTY_REPLY;
+      answer = result !== null && typeof result === 'object' ? JSON.stringify(result) : EMPTY_REPLY;
     } catch (error) {
       // Not handled: let DingTalk's retry (same msgId) through instead of dropping it as a duplicate.
       this.recent.forget(message.msgId);

@@ -18,11 +18,14 @@ export class RejectionLog {
 
   constructor(private readonly options: RejectionLogOptions) {}
 
-  /** Logs a refusal, or only counts it while its reason's interval is open. True when it was logged. */
-  note(reason: string, detail?: string): boolean {
+  /**
+   * Logs a refusal, or only counts it while its reason's interval is open. `count` refusals of one reason
+   * arrive together from the gateway's thread: the first is logged, the others counted. True when one was logged.
+   */
+  note(reason: string, detail?: string, count = 1): boolean {
     const window = this.open.get(reason);
     if (window) {
-      window.unlogged++;
+      window.unlogged += count;
       return false;
     }
     this.options.warn(`gateway refused a request: ${reason}${detail ? ` (${detail})` : ''}`);
@@ -32,7 +35,7 @@ export class RejectionLog {
       this.options.onIntervalEnd?.(reason);
     }, this.options.intervalMs);
     timer.unref?.();
-    this.open.set(reason, { unlogged: 0, timer });
+    this.open.set(reason, { unlogged: count - 1, timer });
     return true;
   }
 
