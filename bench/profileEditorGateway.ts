@@ -1,5 +1,5 @@
 // Where code-server's extension host spends its time while wrk loads the gateway (the in-editor bench row):
-//   npm run package && npm run build:tests && node out/bench/profileEditorGateway.js [signed|forged] [seconds]
+//   npm run package && npm run build:tests && node out/bench/profileEditorGateway.js [signed|replayed|forged] [seconds]
 // The gateway is started as in the bench; SIGUSR1 opens the extension host's inspector (127.0.0.1:9229), a CPU
 // profile is taken over the DevTools protocol from the start of the load until the extension host is idle
 // again, saved under test-results/ (open it in Chrome DevTools) and summarised here, heaviest frames first.
@@ -82,7 +82,8 @@ export function summary(profile: Profile, bundle: string[]): string {
 }
 
 async function main(): Promise<void> {
-  const kind = process.argv[2] === 'forged' ? 'forged' : 'signed';
+  const kind = process.argv[2] === 'forged' ? 'forged' : process.argv[2] === 'replayed' ? 'replayed' : 'signed';
+  const replayed = kind === 'replayed'; // one msgId for the whole run, as the issue measured
   const seconds = Number(process.argv[3] ?? 5);
   const standIn = await startDingTalkStandIn({ robots: [ROBOT] });
   const port = await freePort();
@@ -91,8 +92,8 @@ async function main(): Promise<void> {
     await startGatewayAsUser(session, port, standIn.webhookUrl(ROBOT.accessToken));
     const pid = extensionHostPid(session.server.dir);
     const url = `http://127.0.0.1:${port}/dingtalk`;
-    const headers = headersFor(kind);
-    await runWrk(url, TEMPLATE, headers, 1); // warm-up
+    const headers = headersFor(replayed ? 'signed' : kind);
+    await runWrk(url, TEMPLATE, headers, 1, replayed); // warm-up
     await waitUntilIdle(pid);
     process.kill(pid, 'SIGUSR1'); // Node opens its inspector on 127.0.0.1:9229
     const cdp = await devtools();
@@ -101,7 +102,7 @@ async function main(): Promise<void> {
     await cdp.call('Profiler.start');
     const before = cpuMs(pid);
     const threadsBefore = threadCpuMs(pid);
-    const result = await runWrk(url, TEMPLATE, headers, seconds);
+    const result = await runWrk(url, TEMPLATE, headers, seconds, replayed);
     // Its own sampling keeps the extension host a little busy: stop after 20 s of backlog at most.
     const backlogMs = await waitUntilIdle(pid, 20_000).catch(() => undefined);
     const { profile } = (await cdp.call('Profiler.stop')) as unknown as { profile: Profile };

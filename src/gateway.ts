@@ -199,6 +199,7 @@ export class Gateway implements vscode.Disposable {
         onRejected: (rejected, detail, count) => this.rejections.add(rejected, detail, count),
         onFailed: (error) => this.failed(error),
       });
+      this.server.setKeys(this.keys); // credentials reloaded while the thread started
     } catch (error) {
       void explainListenError(this.log, error as NodeJS.ErrnoException, config.host, config.port).then((retry) => {
         if (retry) void this.start();
