@@ -182,11 +182,13 @@ test('the file is owner-only (0600, folder 0700) and another window picks up cha
   }
 });
 
-test('a window that sees the file deleted (history no longer kept, elsewhere) does not write it back', async () => {
+test('a window that sees the file deleted (history no longer kept, elsewhere) does not write it back', { timeout: 30_000 }, async () => {
   const file = tempFile();
   const writer = history(file);
-  const other = history(file);
-  await Promise.all([writer.sync(), other.sync()]);
+  // This window has a message waiting for its batch write (a minute away) when the file goes.
+  const other = new ConversationHistory({ now: () => NOW, me: () => 'u-me', writeDelayMs: 60_000 });
+  histories.push(other);
+  await Promise.all([writer.useFile(file), other.useFile(file)]);
   // Node calls one file's watchers in the order they were added: once this one heard of a change, both
   // windows' watchers have too. (The stat poll alone does not keep the process alive: the interval does.)
   const keepAlive = setInterval(() => undefined, 1000);
@@ -202,13 +204,16 @@ test('a window that sees the file deleted (history no longer kept, elsewhere) do
     await written;
     await other.settled();
     assert.equal(other.current.conversations.length, 1, 'the other window merged it');
+    const waitingWrite = other.add(received({ msgId: 'waiting-for-its-batch' }));
     const deleted = noticed(false);
     await ConversationHistory.deleteFile(file);
     await deleted;
+    await waitingWrite; // given up, not written
     await other.settled();
     await writer.settled();
     assert.equal(fs.existsSync(file), false, 'not written back');
-    assert.equal(other.current.conversations.length, 1, 'what the window shows stays');
+    const shown = other.current.conversations.flatMap((c) => c.messages.map((m) => m.msgId)).sort();
+    assert.equal(shown.length, 2, 'what the window shows stays');
   } finally {
     clearInterval(keepAlive);
     fs.unwatchFile(file, onChange);

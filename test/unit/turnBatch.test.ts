@@ -19,3 +19,13 @@ test('what one turn produces is handed over once, right after it; the next turn 
   await nextTurn();
   assert.equal(handed.length, 2, 'nothing handed over when nothing came');
 });
+
+test('flush hands over at once what the turn produced so far, and the scheduled hand-over then has nothing', async () => {
+  const handed: string[][] = [];
+  const batch = new TurnBatch<string>((items) => handed.push(items));
+  batch.push('answer before close');
+  batch.flush();
+  assert.deepEqual(handed, [['answer before close']]);
+  await nextTurn();
+  assert.deepEqual(handed, [['answer before close']], 'not handed over twice, nor an empty batch');
+});

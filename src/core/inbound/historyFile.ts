@@ -169,7 +169,10 @@ export class ConversationHistory {
   private readonly onFileChanged = (current: fs.Stats, previous: fs.Stats): void => {
     // Gone: another window stopped keeping history (or the user deleted it). Writing it back from memory would undo
     // that; a window whose settings never told it (one closing, its page already gone) must not.
-    if (current.nlink === 0 && current.mtimeMs === 0) return;
+    if (current.nlink === 0 && current.mtimeMs === 0) {
+      this.cancelPending()?.settle(); // nor by the batch waiting to be written: what it holds stays shown
+      return;
+    }
     if (current.mtimeMs !== previous.mtimeMs || current.ino !== previous.ino || current.size !== previous.size) void this.sync();
   };
 

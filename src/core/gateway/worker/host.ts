@@ -32,6 +32,8 @@ export interface GatewayWorker extends GatewayServer {
   setKeys(keys: readonly InboundKey[]): void;
 }
 
+const CLOSE_TIMEOUT_MS = 2_000;
+
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -91,7 +93,12 @@ class WorkerEndpoint implements GatewayWorker {
       if (this.exited) return resolve();
       this.worker.once('exit', () => resolve());
       this.worker.on('message', (message: FromWorker) => { if (message.type === 'closed') void this.worker.terminate(); });
+      // Answers already decided go out before the sockets close (messages arrive in order): a message shown in
+      // the Inbox is not left unanswered, for DingTalk to send again to whoever listens next.
+      this.answers.flush();
       this.send({ type: 'close' });
+      // A thread that does not finish closing is ended anyway: Stop Gateway never hangs.
+      setTimeout(() => void this.worker.terminate(), CLOSE_TIMEOUT_MS).unref();
     });
     return this.closing;
   }
@@ -117,7 +124,11 @@ class WorkerEndpoint implements GatewayWorker {
   }
 
   private handle(message: FromWorker): void {
-    if (message.type === 'messages') for (const m of message.messages) void this.answer(m.id, m.message, m.robotId);
+    if (message.type === 'messages') {
+      // Posted before the thread heard of close: their sockets are gone, DingTalk retries with whoever listens next.
+      if (this.closing) return;
+      for (const m of message.messages) void this.answer(m.id, m.message, m.robotId);
+    }
     else if (message.type === 'rejected') {
       for (const { reason, detail, count } of message.counts) {
         this.counts.rejected[reason] += count;

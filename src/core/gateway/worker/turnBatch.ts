@@ -10,11 +10,15 @@ export class TurnBatch<T> {
     this.items.push(item);
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      const items = this.items;
-      this.items = [];
-      this.handOver(items);
-    });
+    setImmediate(() => this.flush());
+  }
+
+  /** Hands over now what this turn produced so far. */
+  flush(): void {
+    this.scheduled = false;
+    const items = this.items;
+    if (items.length === 0) return;
+    this.items = [];
+    this.handOver(items);
   }
 }
