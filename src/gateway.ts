@@ -290,7 +290,7 @@ export class Gateway implements vscode.Disposable {
   /** The listener's thread ended by itself: said, and stopped here (Start Gateway starts it again). */
   private failed(error: Error): void {
     this.log.error(`gateway listener failed: ${error.message}`);
-    void this.stopHere().then(() => this.windows.release(false));
+    void this.stop(); // as Stop Gateway: here, and the lease let go
     void vscode.window.showErrorMessage(vscode.l10n.t('The DingTalk gateway stopped: {0}', error.message));
   }
 

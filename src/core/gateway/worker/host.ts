@@ -2,6 +2,7 @@
 // authenticated, first-seen messages come here to be answered; refusals come counted. Stopping the worker, or
 // the extension host ending, closes the listener and every socket.
 import { Worker } from 'node:worker_threads';
+import { errorMessage } from '../../text/errorMessage';
 import type { InboundKey } from '../auth';
 import type { InboundMessage } from '../callback';
 import { GatewayServer, GatewayStats, REJECT_REASONS, RejectReason } from '../server';
@@ -33,10 +34,6 @@ export interface GatewayWorker extends GatewayServer {
 }
 
 const CLOSE_TIMEOUT_MS = 2_000;
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /** The worker's start-up error as the main thread would have thrown it: same class, message and `code`. */
 function listenError(failed: Extract<FromWorker, { type: 'failed' }>): Error {
@@ -148,7 +145,7 @@ class WorkerEndpoint implements GatewayWorker {
       this.counts.accepted++;
       this.answers.push({ id, answer: result !== null && typeof result === 'object' ? result : undefined });
     } catch (error) {
-      this.answers.push({ id, error: errorText(error) });
+      this.answers.push({ id, error: errorMessage(error) });
     }
   }
 
