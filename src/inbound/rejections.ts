@@ -2,15 +2,11 @@
 // stale, malformed requests) is logged once per reason every 10 s at most, then how many more came (the
 // counting is core/inbound/rejectionLog.ts). Refusals of signed messages (policy, internal errors) are always
 // logged: they name the sender or the error a user acts on.
-import type { RejectReason } from '../core/gateway/server';
+import { FLOODABLE_REASONS, RejectReason } from '../core/gateway/server';
 import { RejectionLog } from '../core/inbound/rejectionLog';
 import type { Log } from '../log';
 
 const REJECTION_LOG_INTERVAL_MS = 10_000;
-/** Refusals a client without credentials can cause, and so flood the log with. */
-const UNAUTHENTICATED_REASONS: ReadonlySet<string> = new Set<RejectReason>([
-  'unauthenticated', 'stale', 'tooLarge', 'badJson', 'notDingTalk', 'duplicate', 'notFound', 'badMethod',
-]);
 
 export class Rejections {
   private lastValue?: { reason: string; at: number };
@@ -19,7 +15,7 @@ export class Rejections {
   constructor(log: Log, private readonly changed: () => void) {
     this.rejectionLog = new RejectionLog({
       intervalMs: REJECTION_LOG_INTERVAL_MS,
-      throttled: UNAUTHENTICATED_REASONS,
+      throttled: FLOODABLE_REASONS,
       warn: (line) => log.warn(line),
       onIntervalEnd: () => changed(),
     });

@@ -4,13 +4,14 @@
 // every window.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { freePort, waitUntil } from '../support/codeServer';
 import { startDingTalkStandIn, StandIn } from '../support/dingtalkStandIn';
 import { addRobotInView, setInboundCredentials } from '../support/dingtalkUi';
 import { openSession, Session, withScreenshotOnFailure, Workbench } from '../support/workbench';
+import { dingtalkSign } from '../support/dingtalkSign';
 
 const ROBOT = {
   accessToken: 'convtoken123456789abcdef0123456789abcdef0123456789abcdef0123456',
@@ -60,7 +61,7 @@ const visibleText = (text: string) => text.replace(/[\s\u00a0\u200b-\u200f\u2060
 
 async function postCallback(c: Callback): Promise<void> {
   const timestamp = Date.now();
-  const sign = createHmac('sha256', ROBOT.appSecret).update(`${timestamp}\n${ROBOT.appSecret}`).digest('base64');
+  const sign = dingtalkSign(ROBOT.appSecret, timestamp);
   const response = await fetch(`http://127.0.0.1:${port}/dingtalk`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', timestamp: String(timestamp), sign },
@@ -118,9 +119,21 @@ async function inlineAction(w: Workbench, text: string, action: string): Promise
   }
 }
 
-/** The same action from the keyboard: focus the row, open its context menu (Shift+F10), pick the action. */
+/**
+ * The same action from the keyboard: focus the row, open its context menu (Shift+F10), pick the action.
+ * Shift+F10 opens the menu of the focused row, so the row must show focus first: a click can be lost while
+ * the tree re-renders (it does when a conversation is marked read), and the menu would then act on the row
+ * focused before. As a user would, click again until the row shows focus.
+ */
 async function keyboardAction(w: Workbench, text: string, action: string): Promise<void> {
-  await messageRow(w, 'Li Lei', text).click();
+  const target = messageRow(w, 'Li Lei', text);
+  const row = `.monaco-list-row.focused[aria-label^="Li Lei at "][aria-label*="${text}"]`;
+  const focused = w.page.locator(`.part.sidebar .monaco-list:focus-within ${row}`);
+  for (let attempt = 1; ; attempt++) {
+    await target.click();
+    if (await focused.first().waitFor({ timeout: 5_000 }).then(() => true, () => false)) break;
+    if (attempt === 3) throw new Error(`the message row "${text}" did not take the focus`);
+  }
   await w.page.keyboard.press('Shift+F10');
   await w.pickFromContextMenu(action);
 }

@@ -3,7 +3,7 @@
 // do; pairing, allowlist and disabled policies behave; a reply reaches the session webhook.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
@@ -13,6 +13,7 @@ import { startDingTalkStandIn, StandIn } from '../support/dingtalkStandIn';
 import { addRobotInView, setInboundCredentials as setCredentialsInUi } from '../support/dingtalkUi';
 import { noteSecrets } from '../support/suiteSecrets';
 import { openSession, Session, setUpWithScreenshot, squash, withScreenshotOnFailure, Workbench } from '../support/workbench';
+import { dingtalkSign } from '../support/dingtalkSign';
 
 const ROBOTS = {
   open: { accessToken: 'gwopen0123456789abcdef0123456789abcdef0123456789abcdef012345678', secret: 'SECgwopen0123456789abcdef0123456789abcdef0123456789abcdef012345' },
@@ -36,9 +37,7 @@ let session: Session;
 let wb: Workbench;
 let port: number;
 
-function sign(secret: string, timestamp: number): string {
-  return createHmac('sha256', secret).update(`${timestamp}\n${secret}`).digest('base64');
-}
+const sign = dingtalkSign;
 
 interface Callback { text: string; senderStaffId?: string; senderNick?: string; msgId?: string }
 

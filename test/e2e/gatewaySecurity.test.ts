@@ -3,12 +3,13 @@
 // the Approve/Deny prompt, and pairing tells the sender how it ended and lists pending codes in Show Status.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { freePort } from '../support/codeServer';
 import { startDingTalkStandIn, StandIn } from '../support/dingtalkStandIn';
 import { addRobotInView } from '../support/dingtalkUi';
 import { noteSecrets } from '../support/suiteSecrets';
 import { openSession, Session, squash, withScreenshotOnFailure, Workbench } from '../support/workbench';
+import { dingtalkSign } from '../support/dingtalkSign';
 
 const ROBOT = { accessToken: 'gwsec00123456789abcdef0123456789abcdef0123456789abcdef0123456789', secret: 'SECgwsec0123456789abcdef0123456789abcdef0123456789abcdef0123456' };
 const APP_SECRET = 'app-secret-gwsec-Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh';
@@ -19,9 +20,7 @@ let session: Session;
 let wb: Workbench;
 let port: number;
 
-function sign(secret: string, timestamp: number): string {
-  return createHmac('sha256', secret).update(`${timestamp}\n${secret}`).digest('base64');
-}
+const sign = dingtalkSign;
 
 function callback(text: string, sender: { id: string; nick: string }) {
   const now = Date.now();

@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -16,6 +16,7 @@ import { startDingTalkStandIn, StandIn } from '../support/dingtalkStandIn';
 import { addRobotInView, setInboundCredentials } from '../support/dingtalkUi';
 import { noteSecrets } from '../support/suiteSecrets';
 import { openAnotherWindow, packagedVsix, squash, withScreenshotOnFailure, Workbench } from '../support/workbench';
+import { dingtalkSign } from '../support/dingtalkSign';
 
 const ROBOT = { accessToken: 'gwwin00123456789abcdef0123456789abcdef0123456789abcdef012345678', secret: 'SECgwwin00123456789abcdef0123456789abcdef0123456789abcdef012345' };
 const APP_SECRET = 'app-secret-windows-Zx9Qw8Er7Ty6Ui5Op4As3Df2G';
@@ -30,9 +31,7 @@ let a: Workbench;
 let b: Workbench;
 let secondFolder: string;
 
-function sign(secret: string, timestamp: number): string {
-  return createHmac('sha256', secret).update(`${timestamp}\n${secret}`).digest('base64');
-}
+const sign = dingtalkSign;
 
 function callbackBody(text: string, sender: { id: string; nick: string }): Record<string, unknown> {
   const now = Date.now();

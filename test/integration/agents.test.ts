@@ -4,12 +4,13 @@
 // a tool's confirmation is accepted without being shown and modal messages fail. So the confirmation is
 // read from the registered tool's prepareInvocation, and the API's own modal is proven to block sending.
 import * as assert from 'node:assert/strict';
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import * as net from 'node:net';
 import * as vscode from 'vscode';
 import type { DingTalkApi } from '../../src/agents/api';
 import type { TestingHooks } from '../../src/agents/index';
 import { startDingTalkStandIn, StandIn } from '../support/dingtalkStandIn';
+import { dingtalkSign } from '../support/dingtalkSign';
 
 const TEAM = { accessToken: 'agentteam0123456789abcdef0123456789abcdef0123456789abcdef012345', secret: 'SECagentteam0123456789abcdef0123456789abcdef0123456789abcdef01' };
 const KEYWORD = { accessToken: 'agentkw00123456789abcdef0123456789abcdef0123456789abcdef012345', keywords: ['deploy'] };
@@ -167,7 +168,7 @@ describe('chat agents and the exported API', function () {
       conversationType: '2', conversationId: 'cid-agents', conversationTitle: 'Build Team', senderId: '$:LWCP_v1:$wang', senderNick: 'Wang Fang',
       senderStaffId: 'wang', chatbotUserId: 'bot', isInAtList: true, sessionWebhook, sessionWebhookExpiredTime: now + 3_600_000,
     };
-    const sign = createHmac('sha256', APP_SECRET).update(`${now}\n${APP_SECRET}`).digest('base64');
+    const sign = dingtalkSign(APP_SECRET, now);
     const response = await fetch(`http://127.0.0.1:${gatewayPort}/dingtalk`, {
       method: 'POST', headers: { 'Content-Type': 'application/json', timestamp: String(now), sign }, body: JSON.stringify(body),
     });

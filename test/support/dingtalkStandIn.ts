@@ -6,10 +6,11 @@
 //
 // DingTalk does not document the order of its checks; this one checks: token → signature → rate →
 // size → JSON → shape → keywords.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { noteSecrets } from './suiteSecrets';
+import { dingtalkSign } from './dingtalkSign';
 
 export interface StandInRobot {
   accessToken: string;
@@ -82,9 +83,7 @@ function missingParameter(name: string): [number, string] {
   return [400402, `描述:参数 ${name} 缺失，或者参数格式不正确;解决方案:请填充上对应参数;`];
 }
 
-function expectedSign(secret: string, timestamp: string): string {
-  return createHmac('sha256', secret).update(`${timestamp}\n${secret}`).digest('base64');
-}
+const expectedSign = dingtalkSign;
 
 function sameString(a: string, b: string): boolean {
   const x = Buffer.from(a);

@@ -233,7 +233,12 @@ export async function withScreenshotOnFailure<T>(workbench: Workbench, name: str
     return await step();
   } catch (error) {
     const file = await workbench.screenshot(`FAILED-${name}`).catch(() => undefined);
-    if (file && error instanceof Error) error.message += `\n(screenshot: ${path.relative(repoRoot, file)})`;
+    if (file && error instanceof Error) {
+      // The reporter prints the stack, which was written when the error was made: both get the file's name.
+      const where = `\n(screenshot: ${path.relative(repoRoot, file)})`;
+      error.stack = error.stack?.replace(error.message, `${error.message}${where}`);
+      error.message += where;
+    }
     throw error;
   }
 }

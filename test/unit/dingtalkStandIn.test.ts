@@ -2,16 +2,14 @@
 // independently computed signature and an injected clock (no waiting).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { startDingTalkStandIn, StandIn } from '../support/dingtalkStandIn';
+import { dingtalkSign } from '../support/dingtalkSign';
 
 const SIGNED = { accessToken: 'signed-token', secret: 'SECstandin0123456789abcdef' };
 const KEYWORD = { accessToken: 'keyword-token', keywords: ['build', '构建'] };
 const T0 = 1_790_000_000_000;
 
-function sign(secret: string, timestamp: number): string {
-  return createHmac('sha256', secret).update(`${timestamp}\n${secret}`).digest('base64');
-}
+const sign = dingtalkSign;
 
 async function post(standIn: StandIn, token: string, body: unknown, opts: { timestamp?: number; sign?: string; raw?: string } = {}) {
   const url = new URL(standIn.webhookUrl(token));

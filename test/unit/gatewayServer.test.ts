@@ -1,6 +1,5 @@
 import { test, TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { once } from 'node:events';
@@ -8,12 +7,13 @@ import fc from 'fast-check';
 import type { InboundMessage } from '../../src/core/gateway/callback';
 import { GatewayServerOptions, RejectReason, startGatewayServer } from '../../src/core/gateway/server';
 import { verifySignature } from '../../src/core/signing';
+import { dingtalkSign } from '../support/dingtalkSign';
 
 const SECRET = 'app-secret-Xy9_kLmN0pQrStUv';
 
-/** The oracle: DingTalk's scheme computed here with node:crypto, independently of src/core/signing. */
+/** The oracle: DingTalk's scheme computed with node:crypto, independently of src/core/signing. */
 function sign(timestamp: number | string, secret = SECRET): string {
-  return createHmac('sha256', secret).update(`${timestamp}\n${secret}`).digest('base64');
+  return dingtalkSign(secret, timestamp);
 }
 
 function signedHeaders(now = Date.now(), secret = SECRET): Record<string, string> {

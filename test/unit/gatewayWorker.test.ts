@@ -2,7 +2,6 @@
 // goes back over the wire, refusals handed over counted, new credentials, a port in use, and stopping.
 import { test, TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -11,15 +10,15 @@ import type { InboundKey } from '../../src/core/gateway/auth';
 import type { InboundMessage } from '../../src/core/gateway/callback';
 import type { RejectReason } from '../../src/core/gateway/server';
 import { GatewayWorkerOptions, startGatewayWorker } from '../../src/core/gateway/worker/host';
+import { dingtalkSign } from '../support/dingtalkSign';
 
 const WORKER_FILE = path.join(__dirname, '..', '..', 'src', 'core', 'gateway', 'worker', 'main.js');
 const SECRET = 'app-secret-Xy9_kLmN0pQrStUv';
 const KEYS: InboundKey[] = [{ robotId: 'r1', signingKeys: [SECRET] }];
 
-/** DingTalk's scheme computed here with node:crypto, independently of src/core/signing. */
+/** Signed with the tests' oracle, independently of src/core/signing. */
 function signedHeaders(secret = SECRET, now = Date.now()): Record<string, string> {
-  const sign = createHmac('sha256', secret).update(`${now}\n${secret}`).digest('base64');
-  return { 'content-type': 'application/json', timestamp: String(now), sign };
+  return { 'content-type': 'application/json', timestamp: String(now), sign: dingtalkSign(secret, now) };
 }
 
 let counter = 0;

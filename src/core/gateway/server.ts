@@ -25,6 +25,12 @@ export const REJECT_REASONS: readonly RejectReason[] = [
   'unauthenticated', 'stale', 'tooLarge', 'badJson', 'notDingTalk', 'duplicate', 'notFound', 'badMethod', 'internal',
 ];
 
+/**
+ * Refusals anyone can cause, with or without credentials, and so flood a log with: counted and reported in
+ * batches. Only `internal` (our own failure) is reported one by one.
+ */
+export const FLOODABLE_REASONS: ReadonlySet<RejectReason> = new Set(REJECT_REASONS.filter((r) => r !== 'internal'));
+
 /** What `authenticate` returns for a request that must be refused. */
 export type AuthFailure = 'missing' | 'stale' | 'mismatch';
 

@@ -4,7 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { authenticateInbound, InboundKey } from '../auth';
 import type { InboundMessage } from '../callback';
-import { GatewayServer, RejectReason, startGatewayServer } from '../server';
+import { FLOODABLE_REASONS, GatewayServer, RejectReason, startGatewayServer } from '../server';
 import { Throttle } from '../../throttle';
 import type { FromWorker, HandedMessage, RejectionCount, ToWorker, WorkerSetup } from './protocol';
 import { TurnBatch } from './turnBatch';
@@ -27,7 +27,7 @@ const handOver = new Throttle(setup.rejectionBatchMs, () => {
 });
 
 function rejected(reason: RejectReason, detail?: string): void {
-  if (reason === 'internal') return post({ type: 'rejected', counts: [{ reason, detail, count: 1 }] }); // each one matters
+  if (!FLOODABLE_REASONS.has(reason)) return post({ type: 'rejected', counts: [{ reason, detail, count: 1 }] }); // each one matters
   const entry = counted.get(reason);
   if (entry) entry.count++;
   else counted.set(reason, { reason, detail, count: 1 });
