@@ -108,7 +108,10 @@ const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 function rowFor(kind: Kind, pairs: Pair[]): BenchRow {
   const ratios = pairs.map((p) => p.editor.result.rps / p.bare.result.rps);
   const ratio = median(ratios);
-  const target = kind === 'forged' ? 0.9 : 0.7;
+  // The issue's targets are for the replayed and the forged callback. The accept path has none: there every
+  // request is also handed to the extension host's main thread, shown, stored and answered from there, which a
+  // server that only reads the body does not do; its ratio is printed to watch.
+  const target = kind === 'forged' ? 0.9 : kind === 'replayed' ? 0.7 : undefined;
   const mean = (runs: Run[]) => runs.reduce((sum, r) => sum + r.result.rps, 0) / runs.length;
   const cpuPerRequest = (runs: Run[]) => median(runs.map((r) => (r.cpuMs * 1000) / r.result.requests));
   const editor = pairs.map((p) => p.editor);
@@ -118,17 +121,18 @@ function rowFor(kind: Kind, pairs: Pair[]): BenchRow {
   const late = timeouts > 0 ? `; ${fmt(timeouts)} not answered within ${TIMEOUT_SECONDS} s` : '';
   const busy = `extension host busy ${(median(pairs.map((p) => p.backlogMs)) / 1000).toFixed(1)} s after each run`;
   const path = {
-    signed: `accept path, a new msgId each: all ${fmt(total)} answered 200 and in the Inbox; ${busy}${late}`,
+    signed: `no target, reported: a new msgId each, so every one is handed to the main thread; all ${fmt(total)} answered 200 and in the Inbox; ${busy}${late}`,
     replayed: `one msgId replayed: all ${fmt(total)} answered 200, shown once; ${busy}${late}`,
     forged: `all ${fmt(total)} refused 401 from the headers, none in the Inbox${late}`,
   }[kind];
   return {
-    name: `gateway in code-server's extension host, ${kind === 'replayed' ? 'signed, one msgId replayed' : kind} callbacks vs bare node:http `
+    name: `gateway in code-server's extension host, ${{ replayed: 'signed, one msgId replayed', signed: 'signed, each new (accept path)', forged: 'forged' }[kind]} `
+      + 'callbacks vs bare node:http '
       + `(wrk ${WRK_THREADS} thread, ${WRK_CONNECTIONS} connections)`,
-    target: `≥ ${target.toFixed(2)}×`,
+    target: target === undefined ? '—' : `≥ ${target.toFixed(2)}×`,
     measured: `${ratio.toFixed(2)}× (median of ${pairs.length} pairs: ${ratios.map((r) => r.toFixed(2)).join(', ')}; `
       + `${fmt(mean(editor))} vs ${fmt(mean(bare))} req/s; CPU ${fmt(cpuPerRequest(editor))} vs ${fmt(cpuPerRequest(bare))} µs/request; ${path})`,
-    ok: ratio >= target,
+    ok: target === undefined ? undefined : ratio >= target,
   };
 }
 

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { scanForSecrets } from '../src/core/text/secretScan';
 
-export interface BenchRow { name: string; target: string; measured: string; ok: boolean }
+export interface BenchRow { name: string; target: string; measured: string; ok: boolean | undefined }
 
 /** About `bytes` of ordinary TypeScript with an AWS key pair and a GitHub token near the end. */
 function megabyteOfCode(bytes = 1_048_576): string {

@@ -168,6 +168,20 @@ test('inboxLine: local time, the group (or the robot, or "direct"), the sender a
   assert.equal(inboxLine(direct.message, 0, 'Robot', '单聊'), '[2026-12-01 09:05:07] 单聊 · 张三 (staff1): 构建好了 ready');
 });
 
+test('inboxLine: consecutive messages show their own second (the formatted second is reused only within it)', () => {
+  const at = new Date(2026, 11, 1, 23, 59, 59).getTime();
+  const line = (createAt: number) => {
+    const r = parseCallback({ ...TEXT_CALLBACK, createAt });
+    assert.ok(r.ok);
+    return inboxLine(r.message, 0, 'Robot', 'direct').slice(0, 21);
+  };
+  assert.equal(line(at), '[2026-12-01 23:59:59]');
+  assert.equal(line(at + 999), '[2026-12-01 23:59:59]');
+  assert.equal(line(at + 1000), '[2026-12-02 00:00:00]');
+  assert.equal(line(at), '[2026-12-01 23:59:59]', 'an older message after a newer one');
+  assert.equal(line(at - 86_400_000), '[2026-11-30 23:59:59]');
+});
+
 test('the Inbox line shows hostile nicknames, titles and text as plain text: no command link, no icon, no bidi override', () => {
   const line = inboxLine(parsed({
     ...TEXT_CALLBACK,

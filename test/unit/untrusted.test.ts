@@ -67,6 +67,21 @@ test('property: no output of any input contains a link, an icon, a control or bi
   }));
 });
 
+test('property: text the quick check lets through comes out exactly as the full set of replacements makes it', () => {
+  // The replacements written out once more, applied to every input: the quick check may only skip work.
+  const full = (value: string, max: number) => {
+    const text = value.replace(/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '').replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
+      .replace(/\]\s*\(/g, '] (').replace(/\$\(/g, '$ (').replace(/(command)\s*:/gi, '$1 :').replace(/ {2,}/g, ' ').trim();
+    const points = Array.from(text);
+    return points.length <= max ? text : `${points.slice(0, max - 1).join('').trimEnd()}…`;
+  };
+  const pieces = fc.constantFrom(' ', '  ', '\u00a0', '\ufeff', ']', '(', '$', 'Command', ':', '\u2028', '\u200f', '\u0085', 'x', '张', '😀');
+  fc.assert(fc.property(fc.array(pieces, { maxLength: 30 }), fc.integer({ min: 1, max: 40 }), (parts, max) => {
+    const value = parts.join('');
+    assert.equal(plainText(value, max), full(value, max));
+  }));
+});
+
 test('markdownText escapes markdown punctuation for hovers and tooltips', () => {
   assert.equal(markdownText('**bold** [x](y) <b>'), '\\*\\*bold\\*\\* \\[x\\] \\(y\\) \\<b\\>');
 });

@@ -184,6 +184,20 @@ export function summarize(m: InboundMessage): string {
 // each call, which costs more than the rest of receiving a message), made on first use: the first costs
 // tens of milliseconds, which activation must not pay.
 let inboxTime: Intl.DateTimeFormat | undefined;
+/** The last second formatted: messages of a burst share it, and Intl's formatting is the costly part of a line. */
+let lastSecond = { second: Number.NaN, text: '' };
+
+/** `2026-12-07 05:30:12` in the local time zone. */
+function inboxTimeText(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond.second) {
+    inboxTime ??= new Intl.DateTimeFormat('sv-SE', {
+      year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false,
+    });
+    lastSecond = { second, text: inboxTime.format(new Date(second * 1000)) };
+  }
+  return lastSecond.text;
+}
 /** DingTalk's own limit is 20,000 bytes per message; the Inbox shows all of it. */
 const INBOX_TEXT_LIMIT = 20_000;
 
@@ -192,8 +206,7 @@ const INBOX_TEXT_LIMIT = 20_000;
  * title, else `fallbackWhere` (the robot's name); direct chats say `directLabel` (translated by the caller).
  */
 export function inboxLine(m: InboundMessage, receivedAt: number, fallbackWhere: string, directLabel: string): string {
-  inboxTime ??= new Intl.DateTimeFormat('sv-SE', { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
-  const time = inboxTime.format(new Date(m.createAt || receivedAt));
+  const time = inboxTimeText(m.createAt || receivedAt);
   const where = m.conversationType === '1' ? directLabel : m.conversationTitle || fallbackWhere;
   // Everything but the time came over the network: plain text, never a link or an icon.
   const who = `${plainText(m.senderNick, 100)} (${plainText(senderUserId(m), 100)})`;

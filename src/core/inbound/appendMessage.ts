@@ -45,51 +45,68 @@ export function appendMessage(
   return { ...snapshot, conversations: next };
 }
 
+/** A conversation being merged in a batch: changed in place, made a `Conversation` once at the end. */
+interface Working extends Conversation {
+  ids: Set<string>;
+}
+
+/** The reply link `from` holds while it is valid, on `to` (or none). */
+function takeReplyLink(to: Working, from: Conversation, now: number): void {
+  const valid = !!from.sessionWebhook && from.sessionWebhookExpiresAt !== undefined && from.sessionWebhookExpiresAt > now;
+  to.sessionWebhook = valid ? from.sessionWebhook : undefined;
+  to.sessionWebhookExpiresAt = valid ? from.sessionWebhookExpiresAt : undefined;
+}
+
+function finished(working: Working, cap: number): Conversation {
+  const { ids: _ids, sessionWebhook, sessionWebhookExpiresAt, messages, ...rest } = working;
+  const kept = messages.length > cap ? messages.slice(-cap) : messages;
+  return sessionWebhook === undefined ? { ...rest, messages: kept } : { ...rest, sessionWebhook, sessionWebhookExpiresAt, messages: kept };
+}
+
 /**
- * Several messages merged as `appendMessage` would one after the other, copying each conversation they touch
- * once rather than once per message (a burst of callbacks arrives as one batch). Falls back to the one-by-one
- * merge for what the quick way does not handle (a repeated msgId, a message from before a clear).
+ * Several messages merged as `appendMessage` would one after the other, each conversation they touch copied
+ * once and made final once (a burst of callbacks arrives as one batch, often for one conversation). Falls back
+ * to the one-by-one merge for what the quick way does not handle (a repeated msgId, a message from before a clear).
  */
 export function appendMessages(
   snapshot: HistorySnapshot, batch: readonly ReceivedMessage[], now: number, me?: string, cap = MESSAGES_PER_CONVERSATION,
 ): HistorySnapshot {
   const oneByOne = () => batch.reduce((s, received) => appendMessage(s, received, now, me, cap), snapshot);
   if (batch.length <= 1) return oneByOne();
-  const conversations = [...snapshot.conversations];
-  const ids = new Map<string, Set<string>>(); // the conversations copied for this batch, with their msgIds
+  const conversations: Conversation[] = [...snapshot.conversations];
+  const working = new Map<string, Working>(); // the conversations this batch touches, by key
   for (const received of batch) {
     const added = conversationOf(received, me);
     const message = added.messages[0];
     if (message.receivedAt <= snapshot.clearedAt) return oneByOne();
-    let at = 0;
-    while (at < conversations.length && conversations[at].key < added.key) at++;
-    let known = conversations[at]?.key === added.key ? conversations[at] : undefined;
-    if (!known) {
-      conversations.splice(at, 0, withReplyLink({ ...added, messages: [message] }, added, now));
-      ids.set(added.key, new Set([message.msgId]));
-      continue;
+    let conversation = working.get(added.key);
+    if (!conversation) {
+      let at = 0;
+      while (at < conversations.length && conversations[at].key < added.key) at++;
+      const known = conversations[at]?.key === added.key ? conversations[at] : undefined;
+      if (!known) {
+        conversation = { ...added, messages: [message], ids: new Set([message.msgId]) };
+        takeReplyLink(conversation, added, now);
+        conversations.splice(at, 0, conversation);
+        working.set(added.key, conversation);
+        continue;
+      }
+      // A copy to work on: the snapshot stays as it was.
+      conversation = { ...known, messages: [...known.messages], ids: new Set(known.messages.map((m) => m.msgId)) };
+      conversations[at] = conversation;
+      working.set(added.key, conversation);
     }
-    let seen = ids.get(added.key);
-    if (!seen) {
-      // The first message of the batch for a conversation of the snapshot: a copy to work on (the snapshot stays).
-      seen = new Set(known.messages.map((m) => m.msgId));
-      ids.set(added.key, seen);
-      known = { ...known, messages: [...known.messages] };
-    }
-    if (seen.has(message.msgId)) return oneByOne();
-    seen.add(message.msgId);
-    const messages = known.messages;
+    if (conversation.ids.has(message.msgId)) return oneByOne();
+    conversation.ids.add(message.msgId);
+    // As the full merge: title and robot name follow the newest message, the reply link the later expiry.
+    const newer = message.receivedAt > (lastMessage(conversation)?.receivedAt ?? 0);
+    const laterLink = (added.sessionWebhookExpiresAt ?? 0) > (conversation.sessionWebhookExpiresAt ?? 0);
+    const messages = conversation.messages;
     let place = messages.length;
     while (place > 0 && byTime(messages[place - 1], message) > 0) place--;
-    const newer = message.receivedAt > (lastMessage(known)?.receivedAt ?? 0) ? added : known;
-    const link = (added.sessionWebhookExpiresAt ?? 0) > (known.sessionWebhookExpiresAt ?? 0) ? added : known;
     messages.splice(place, 0, message);
-    conversations[at] = withReplyLink({ ...newer, readUpTo: known.readUpTo, messages }, link, now);
+    if (newer) Object.assign(conversation, { robotName: added.robotName, title: added.title, direct: added.direct });
+    takeReplyLink(conversation, laterLink ? added : conversation, now);
   }
-  for (const [at, conversation] of conversations.entries()) {
-    if (ids.has(conversation.key) && conversation.messages.length > cap) {
-      conversations[at] = { ...conversation, messages: conversation.messages.slice(-cap) };
-    }
-  }
-  return { ...snapshot, conversations };
+  return { ...snapshot, conversations: conversations.map((c) => (working.has(c.key) ? finished(c as Working, cap) : c)) };
 }

@@ -14,6 +14,9 @@ const ICON = /\$\(/g;
 /** A `command:` URI runs a VS Code command when it becomes a link anywhere (also glued to a word before it). */
 const COMMAND_URI = /(command)\s*:/gi;
 
+/** Any character or sequence the replacements in `plainText` would change; without one, they change nothing. */
+const NEEDS_CLEANING = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069]|\]\s*\(|\$\(|command\s*:| {2}/i;
+
 /**
  * `value` as plain text for any VS Code surface: bidi controls dropped; control characters and line breaks
  * become single spaces; markdown link targets, `command:` URIs and `$(icon)` syntax are broken apart with a
@@ -21,7 +24,10 @@ const COMMAND_URI = /(command)\s*:/gi;
  * being `…` when it was cut. Not an HTML escaper: webviews set `textContent`.
  */
 export function plainText(value: string, maxLength = 500): string {
-  const text = String(value ?? '')
+  const raw = String(value ?? '');
+  // Most text has nothing to clean: one scan instead of six (a burst of callbacks calls this a few times each).
+  if (!NEEDS_CLEANING.test(raw)) return truncate(raw.trim(), maxLength);
+  const text = raw
     .replace(BIDI, '')
     .replace(CONTROL, ' ')
     .replace(LINK_TARGET, '] (')
