@@ -37,10 +37,14 @@ export function verifySignature(
   maxSkewMs = 3_600_000,
 ): SignatureCheck {
   if (!timestampHeader || !signHeader) return 'missing';
-  if (!/^\d{1,16}$/.test(timestampHeader)) return 'stale';
-  if (Math.abs(nowMs - Number(timestampHeader)) > maxSkewMs) return 'stale';
+  if (!timestampFresh(timestampHeader, nowMs, maxSkewMs)) return 'stale';
   if (!secret) return 'mismatch';
   return constantTimeEqual(signature(secret, timestampHeader), signHeader) ? 'ok' : 'mismatch';
+}
+
+/** A `timestamp` header of digits within `maxSkewMs` (DingTalk: one hour) of now. */
+export function timestampFresh(timestampHeader: string, nowMs: number, maxSkewMs = 3_600_000): boolean {
+  return /^\d{1,16}$/.test(timestampHeader) && Math.abs(nowMs - Number(timestampHeader)) <= maxSkewMs;
 }
 
 /** String equality whose timing does not depend on where the strings differ. */

@@ -62,3 +62,33 @@ test('a request with both a token and a signature must pass both, for the same r
   assert.equal(authenticateInbound(keys, { ...signed('forged'), token: 'token-both' }, NOW), 'mismatch');
   assert.equal(authenticateInbound(keys, { ...signed('app-secret-sign-only'), token: 'anything' }, NOW), 'mismatch');
 });
+
+test('a replayed timestamp: accepted while fresh, stale after the hour, and a wrong sign with it is still refused', () => {
+  const keys: InboundKey[] = [{ robotId: 'ops', signingKeys: ['app-secret-ops'] }];
+  const headers = signed('app-secret-ops');
+  for (let i = 0; i < 3; i++) assert.deepEqual(authenticateInbound(keys, headers, NOW), { robotId: 'ops' });
+  assert.equal(authenticateInbound(keys, { ...headers, sign: signature('someone-else', NOW) }, NOW), 'mismatch');
+  assert.equal(authenticateInbound(keys, { ...headers, sign: `${headers.sign.slice(0, -2)}A=` }, NOW), 'mismatch');
+  assert.equal(authenticateInbound(keys, headers, NOW + 3_600_001), 'stale');
+});
+
+test('a secret replaced, in a new key or in place, no longer verifies what the old one signed', () => {
+  const old = signed('old-app-secret');
+  const key: InboundKey = { robotId: 'ops', signingKeys: ['old-app-secret'] };
+  assert.deepEqual(authenticateInbound([key], old, NOW), { robotId: 'ops' });
+  assert.equal(authenticateInbound([inboundKey('ops', { appSecret: 'new-app-secret' })], old, NOW), 'mismatch');
+  key.signingKeys[0] = 'new-app-secret';
+  assert.equal(authenticateInbound([key], old, NOW), 'mismatch');
+  assert.deepEqual(authenticateInbound([key], signed('new-app-secret'), NOW), { robotId: 'ops' });
+});
+
+test('many timestamps for one key: every one still verifies (the recent signatures are bounded, not the check)', () => {
+  const keys: InboundKey[] = [{ robotId: 'ops', signingKeys: ['app-secret-ops'] }];
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < 300; i++) {
+      const at = NOW - i * 1_000;
+      assert.deepEqual(authenticateInbound(keys, signed('app-secret-ops', at), NOW), { robotId: 'ops' }, `timestamp ${i}, round ${round}`);
+      assert.equal(authenticateInbound(keys, signed('forged', at), NOW), 'mismatch');
+    }
+  }
+});

@@ -1,6 +1,6 @@
 // Which robot signed an inbound request, from its headers alone (the body is not read until this says yes).
 import type { IncomingHttpHeaders } from 'node:http';
-import { constantTimeEqual, verifySignature } from '../signing';
+import { constantTimeEqual, signature, timestampFresh } from '../signing';
 import type { AuthFailure } from './server';
 
 /** One robot's inbound credentials, kept in memory while the gateway runs. */
@@ -46,12 +46,14 @@ export function authenticateInbound(keys: readonly InboundKey[], headers: Incomi
   const sign = firstHeader(headers, 'sign');
   const token = firstHeader(headers, 'token');
   if (timestamp && sign) {
+    const fresh = timestampFresh(timestamp, nowMs);
     let stale = false;
     for (const key of keys) {
       for (const secret of key.signingKeys) {
-        const check = verifySignature(secret, timestamp, sign, nowMs);
-        if (check === 'ok') return token === undefined ? { robotId: key.robotId } : tokenOf(key, token);
-        if (check === 'stale') stale = true;
+        if (!fresh) stale = true;
+        else if (secret && constantTimeEqual(expectedSign(key, secret, timestamp), sign)) {
+          return token === undefined ? { robotId: key.robotId } : tokenOf(key, token);
+        }
       }
     }
     return stale ? 'stale' : 'mismatch';
@@ -61,6 +63,29 @@ export function authenticateInbound(keys: readonly InboundKey[], headers: Incomi
     return 'mismatch';
   }
   return 'missing';
+}
+
+/**
+ * The signatures of a key's recent timestamps. DingTalk's signature covers only the timestamp, so a request
+ * replayed (a captured callback sent again, or a flood of forgeries with one timestamp) needs no new HMAC; the
+ * comparison stays constant-time and the timestamp's freshness is checked on every request. Real callbacks each
+ * carry a new timestamp: for them this saves nothing and costs a map lookup. Held per key object, so replaced
+ * keys take their entries with them.
+ */
+const recentSigns = new WeakMap<InboundKey, Map<string, string>>();
+const RECENT_SIGNS_PER_KEY = 64;
+
+function expectedSign(key: InboundKey, secret: string, timestamp: string): string {
+  let recent = recentSigns.get(key);
+  if (!recent) recentSigns.set(key, (recent = new Map()));
+  const id = `${timestamp}\n${secret}`; // the secret too: a key changed in place must not keep its old signatures
+  let expected = recent.get(id);
+  if (expected === undefined) {
+    expected = signature(secret, timestamp);
+    if (recent.size >= RECENT_SIGNS_PER_KEY) recent.delete(recent.keys().next().value as string); // the oldest
+    recent.set(id, expected);
+  }
+  return expected;
 }
 
 /** The signed robot, if the token sent beside the signature is also that robot's Outgoing token. */
