@@ -5,7 +5,6 @@
 // owner's window closes, the other takes over within 10 s.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -17,6 +16,7 @@ import { addRobotInView, setInboundCredentials } from '../support/dingtalkUi';
 import { noteSecrets } from '../support/suiteSecrets';
 import { openAnotherWindow, packagedVsix, squash, withScreenshotOnFailure, Workbench } from '../support/workbench';
 import { dingtalkSign } from '../support/dingtalkSign';
+import { extensionHosts, gatewayOwnerPid, gatewayStatus } from '../support/windows';
 
 const ROBOT = { accessToken: 'gwwin00123456789abcdef0123456789abcdef0123456789abcdef012345678', secret: 'SECgwwin00123456789abcdef0123456789abcdef0123456789abcdef012345' };
 const APP_SECRET = 'app-secret-windows-Zx9Qw8Er7Ty6Ui5Op4As3Df2G';
@@ -58,31 +58,6 @@ async function listenerAnswers(): Promise<boolean> {
   return fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
 }
 
-/** The extension hosts of this code-server (its process group), by process id. */
-function extensionHosts(): number[] {
-  const out = execFileSync('ps', ['-eo', 'pid=,pgid=,args='], { encoding: 'utf8' });
-  return out.split('\n').map((line) => line.trim().match(/^(\d+)\s+(\d+)\s+(.*)$/)).filter((m): m is RegExpMatchArray => !!m)
-    .filter((m) => Number(m[2]) === server.pid && /extensionHost/.test(m[3])).map((m) => Number(m[1]));
-}
-
-/** The extension host that runs the gateway, as the extension records it in global storage. */
-function ownerPid(): number | undefined {
-  const file = path.join(server.userDataDir, 'User', 'globalStorage', 'dingtalk-vscode.dingtalk', 'gateway', 'owner.json');
-  try {
-    return (JSON.parse(fs.readFileSync(file, 'utf8')) as { owner?: { pid: number } }).owner?.pid;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The gateway's row in Show Status (the quick pick closed again). */
-async function gatewayStatus(wb: Workbench): Promise<string> {
-  await wb.runCommand('DingTalk: Show Status');
-  const labels = await wb.quickPickLabels();
-  await wb.pressEscape();
-  return labels.find((label) => label.includes('Gateway')) ?? labels.join(' | ');
-}
-
 async function errorToasts(wb: Workbench): Promise<string[]> {
   return wb.page.locator('.notifications-toasts .notification-toast').allInnerTexts();
 }
@@ -120,16 +95,16 @@ after(async () => {
 describe('the gateway across two windows', () => {
   test('autoStart in two windows: one listener, no error in the other, which says where the gateway runs', async (t) => {
     await withScreenshotOnFailure(a, t.name, async () => {
-      const ownerA = ownerPid();
-      assert.ok(ownerA && extensionHosts().includes(ownerA), `window A's extension host ${ownerA} runs the gateway`);
+      const ownerA = gatewayOwnerPid(server);
+      assert.ok(ownerA && extensionHosts(server).includes(ownerA), `window A's extension host ${ownerA} runs the gateway`);
       b = await openAnotherWindow(a, secondFolder);
-      await waitUntil(() => extensionHosts().length === 2, 30_000, 'two extension hosts');
-      const hosts = extensionHosts();
+      await waitUntil(() => extensionHosts(server).length === 2, 30_000, 'two extension hosts');
+      const hosts = extensionHosts(server);
       assert.equal(new Set(hosts).size, 2, `two distinct extension hosts: ${hosts.join(', ')}`);
       await withScreenshotOnFailure(b, `${t.name}-B`, async () => {
         const status = await gatewayStatus(b);
         assert.ok(status.includes('Gateway: running in another window (workspace)'), status);
-        assert.equal(ownerPid(), ownerA, 'window A still runs the gateway');
+        assert.equal(gatewayOwnerPid(server), ownerA, 'window A still runs the gateway');
         assert.ok(await listenerAnswers());
         const toasts = (await errorToasts(b)).join('\n');
         assert.ok(!/in use|EADDRINUSE|could not listen/i.test(toasts), toasts);
@@ -169,7 +144,7 @@ describe('the gateway across two windows', () => {
       await b.pick('running in another window');
       await b.clickNotificationButton('The gateway is running in another window (workspace)', 'Stop Gateway');
       await waitUntil(async () => !(await listenerAnswers()), 10_000, 'the listener to close');
-      await waitUntil(() => ownerPid() === undefined, 10_000, 'nobody to run the gateway');
+      await waitUntil(() => gatewayOwnerPid(server) === undefined, 10_000, 'nobody to run the gateway');
       assert.ok((await gatewayStatus(b)).includes('Gateway: stopped'));
     });
     // Stopped by a user: window B (autoStart) does not take it over; window A starts it again.
@@ -184,13 +159,13 @@ describe('the gateway across two windows', () => {
   test('closing the window that runs the gateway: the other takes over within 10 s', async (t) => {
     assert.ok(b, 'window B is open');
     await withScreenshotOnFailure(b, t.name, async () => {
-      const ownerA = ownerPid();
+      const ownerA = gatewayOwnerPid(server);
       assert.ok(ownerA);
-      const hostB = extensionHosts().find((pid) => pid !== ownerA);
+      const hostB = extensionHosts(server).find((pid) => pid !== ownerA);
       assert.ok(hostB, 'window B has its own extension host');
       const closedAt = Date.now();
       await a.page.close();
-      await waitUntil(async () => ownerPid() === hostB && (await listenerAnswers()), TAKEOVER_LIMIT_MS + 5_000, 'window B to run the gateway');
+      await waitUntil(async () => gatewayOwnerPid(server) === hostB && (await listenerAnswers()), TAKEOVER_LIMIT_MS + 5_000, 'window B to run the gateway');
       const tookMs = Date.now() - closedAt;
       console.log(`window B took the gateway over ${tookMs} ms after window A closed`);
       assert.ok(tookMs <= TAKEOVER_LIMIT_MS, `took over in ${tookMs} ms`);
