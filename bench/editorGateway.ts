@@ -10,13 +10,13 @@ import { ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { signature } from '../src/core/signing';
 import { freePort, waitUntil } from '../test/support/codeServer';
 import { startDingTalkStandIn } from '../test/support/dingtalkStandIn';
 import { addRobotInView, setInboundCredentials } from '../test/support/dingtalkUi';
 import { node24Bin } from '../test/support/tools';
 import { openSession, Session, squash } from '../test/support/workbench';
 import { callbackBody } from './callbackBody';
+import { DISTINCT_TIMESTAMPS, signedHeaderSets } from './callbackHeaders';
 import { BENCH_APP_SECRET } from './gatewayTarget';
 import { cpuMs, extensionHostPid, waitUntilIdle } from './processCpu';
 import type { BenchRow } from './secretScan';
@@ -32,10 +32,14 @@ type Kind = 'signed' | 'replayed' | 'forged';
 interface Run { result: WrkResult; cpuMs: number }
 interface Pair { bare: Run; editor: Run; backlogMs: number }
 
-export function headersFor(kind: Kind): Record<string, string> {
-  const timestamp = String(Date.now()); // valid for an hour, far longer than the bench
+/**
+ * The header sets wrk rotates through: new timestamps for signed and forged requests (bench/callbackHeaders.ts),
+ * one for the replayed row. Valid for an hour, far longer than the bench.
+ */
+export function headerSetsFor(kind: Kind): Record<string, string>[] {
   const secret = kind === 'forged' ? 'not-the-app-secret' : BENCH_APP_SECRET;
-  return { 'Content-Type': 'application/json; charset=utf-8', timestamp, sign: signature(secret, timestamp) };
+  return signedHeaderSets(secret, kind === 'replayed' ? 1 : DISTINCT_TIMESTAMPS)
+    .map(({ timestamp, sign }) => ({ 'Content-Type': 'application/json; charset=utf-8', timestamp, sign }));
 }
 
 async function startBare(): Promise<{ child: ChildProcess; port: number }> {
@@ -53,10 +57,10 @@ export async function startGatewayAsUser(session: Session, port: number, webhook
   await wb.runCommand('DingTalk: Start Gateway');
   await wb.notification(/Gateway listening/);
   const sample = 'sample before the load';
-  const response = await fetch(`http://127.0.0.1:${port}/dingtalk`, { method: 'POST', headers: headersFor('signed'), body: callbackBody(undefined, ` (${sample})`) });
+  const response = await fetch(`http://127.0.0.1:${port}/dingtalk`, { method: 'POST', headers: headerSetsFor('signed')[0], body: callbackBody(undefined, ` (${sample})`) });
   const answer = await response.text();
   if (response.status !== 200 || answer !== '{"msgtype":"empty"}') throw new Error(`a signed callback was answered ${response.status} ${answer}`);
-  const shown = await wb.outputText('DingTalk Inbox');
+  const shown = await wb.outputText('DingTalk Inbox', sample);
   if (!shown.includes(squash(sample))) throw new Error(`the signed callback is not in the DingTalk Inbox: ${shown.slice(0, 500)}`);
   // The Inbox as the Output view reads it: the channel's file under the session's logs.
   const file = session.server.logFiles().find((f) => f.endsWith('DingTalk Inbox.log'));
@@ -159,7 +163,7 @@ export async function editorGatewayRows(seconds: number, rounds: number): Promis
     const urls = { bare: `http://127.0.0.1:${bare.port}/dingtalk`, editor: `http://127.0.0.1:${port}/dingtalk` };
     const rows: BenchRow[] = [];
     for (const kind of ['replayed', 'signed', 'forged'] as const) {
-      const headers = headersFor(kind);
+      const headers = headerSetsFor(kind);
       const replay = kind === 'replayed';
       await runWrk(urls.bare, TEMPLATE, headers, 1, replay); // warm-up: JIT and keep-alive sockets
       await check(kind, await runWrk(urls.editor, TEMPLATE, headers, 1, replay), inboxFile);

@@ -11,7 +11,7 @@ import { freePort, waitUntil } from '../test/support/codeServer';
 import { startDingTalkStandIn } from '../test/support/dingtalkStandIn';
 import { repoRoot } from '../test/support/tools';
 import { openSession, resultsDir } from '../test/support/workbench';
-import { headersFor, ROBOT, startGatewayAsUser, TEMPLATE } from './editorGateway';
+import { headerSetsFor, ROBOT, startGatewayAsUser, TEMPLATE } from './editorGateway';
 import { cpuMs, extensionHostPid, threadCpuMs, threadShares, waitUntilIdle } from './processCpu';
 import { runWrk } from './wrk';
 
@@ -92,7 +92,7 @@ async function main(): Promise<void> {
     await startGatewayAsUser(session, port, standIn.webhookUrl(ROBOT.accessToken));
     const pid = extensionHostPid(session.server.dir);
     const url = `http://127.0.0.1:${port}/dingtalk`;
-    const headers = headersFor(replayed ? 'signed' : kind);
+    const headers = headerSetsFor(kind);
     await runWrk(url, TEMPLATE, headers, 1, replayed); // warm-up
     await waitUntilIdle(pid);
     process.kill(pid, 'SIGUSR1'); // Node opens its inspector on 127.0.0.1:9229

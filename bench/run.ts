@@ -11,9 +11,10 @@ import { Agent, request } from '../src/core/undici';
 import { RobotClient } from '../src/core/client';
 import { markdownMessage, textMessage, validateMessage } from '../src/core/messages';
 import { RollingWindowLimiter } from '../src/core/rateLimiter';
-import { signature, signedWebhookUrl } from '../src/core/signing';
+import { signedWebhookUrl } from '../src/core/signing';
 import { splitMessage } from '../src/core/split';
 import { callbackBody } from './callbackBody';
+import { signedHeaderSets } from './callbackHeaders';
 import { BENCH_APP_SECRET } from './gatewayTarget';
 import { outboxRows } from './outbox';
 import { editorGatewayRows } from './editorGateway';
@@ -59,26 +60,29 @@ async function heapOf(target: Target): Promise<number> {
 
 interface Load { rps: number; p50: number; p99: number; ok2xx: number; non2xx: number; errors: number }
 
-async function load(port: number, headers: Record<string, string>, options: { duration?: number; amount?: number } = {}): Promise<Load> {
+/** autocannon against the gateway, each request with the next of `headerSets` (see bench/callbackHeaders.ts). */
+async function load(
+  port: number, headerSets: Record<string, string>[], options: { duration?: number; amount?: number } = {},
+): Promise<Load> {
+  let next = 0;
   const result = await autocannon({
     url: `http://127.0.0.1:${port}/dingtalk`,
     method: 'POST',
     connections: 20,
     ...(options.amount ? { amount: options.amount } : { duration: options.duration ?? LOAD_SECONDS }),
-    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
-    requests: [{ setupRequest: (req) => ({ ...req, body: callbackBody() }) }],
+    requests: [{
+      setupRequest: (req) => ({
+        ...req, headers: { 'content-type': 'application/json; charset=utf-8', ...headerSets[next++ % headerSets.length] }, body: callbackBody(),
+      }),
+    }],
   });
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, ok2xx: result['2xx'], non2xx: result.non2xx, errors: result.errors };
 }
 
-function signedHeaders(secret: string): Record<string, string> {
-  const timestamp = String(Date.now()); // valid for an hour, far longer than the bench
-  return { timestamp, sign: signature(secret, timestamp) };
-}
 
 /** Bare and product listeners loaded alternately, `ROUNDS` times each; the ratio is the median over adjacent pairs. */
 async function compareGateway(kind: 'verified' | 'forged'): Promise<void> {
-  const headers = kind === 'verified' ? signedHeaders(BENCH_APP_SECRET) : signedHeaders('not-the-app-secret');
+  const headers = signedHeaderSets(kind === 'verified' ? BENCH_APP_SECRET : 'not-the-app-secret');
   const bare = await startTarget('bare');
   const product = await startTarget('product');
   const runs: { bare: Load[]; product: Load[] } = { bare: [], product: [] };
@@ -108,7 +112,7 @@ async function compareGateway(kind: 'verified' | 'forged'): Promise<void> {
 async function gatewayMemory(): Promise<void> {
   const product = await startTarget('product');
   try {
-    const headers = signedHeaders(BENCH_APP_SECRET);
+    const headers = signedHeaderSets(BENCH_APP_SECRET);
     await load(product.port, headers, { amount: 2_000 });
     const before = await heapOf(product);
     const first = await load(product.port, headers, { amount: 100_000 });

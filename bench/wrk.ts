@@ -1,7 +1,7 @@
 // wrk (Debian's package, installed like the test tools' other Debian packages) posting DingTalk callbacks:
 // one thread, 32 connections. wrk cannot compute an HMAC per request, and needs none: DingTalk's callback
-// signature covers the timestamp only (valid for an hour), so one pre-signed `timestamp`/`sign` pair serves a
-// whole run. The body is built per request by a Lua script, each with a new msgId, because the gateway
+// signature covers the timestamp only (valid for an hour), so pre-signed `timestamp`/`sign` pairs serve a whole
+// run, taken in turn per request. The body is built per request by a Lua script, each with a new msgId, because the gateway
 // answers a msgId it has seen among the last 10,000 with an empty 200 and drops it (the duplicate path, not
 // the accept path a real message takes).
 import { execFile, execFileSync } from 'node:child_process';
@@ -54,7 +54,7 @@ function luaString(text: string): string {
  * The Lua script: `template` is a callback body whose msgId is `@ID@` and whose text contains `@N@`; both are
  * replaced per request by a zero-padded counter (fixed width, so every request has the same length).
  */
-function script(template: string, headers: Record<string, string>, runId: string, sameMsgId: boolean): string {
+function script(template: string, headerSets: Record<string, string>[], runId: string, sameMsgId: boolean): string {
   const parts = template.split(/(@ID@|@N@)/);
   if (!parts.includes('@ID@') || !parts.includes('@N@')) throw new Error('the template needs @ID@ and @N@');
   const msgId = sameMsgId ? 'run .. "-replayed"' : 'run .. "-" .. id';
@@ -63,11 +63,14 @@ function script(template: string, headers: Record<string, string>, runId: string
     `local run = ${luaString(runId)}`,
     'local n = 0',
     'wrk.method = "POST"',
-    ...Object.entries(headers).map(([name, value]) => `wrk.headers[ ${luaString(name)} ] = ${luaString(value)}`),
+    // Whole header tables, one per set: wrk.format takes a request's headers instead of wrk.headers, not on top.
+    'local sets = {',
+    ...headerSets.map((set) => `  { ${Object.entries(set).map(([name, value]) => `[ ${luaString(name)} ] = ${luaString(value)}`).join(', ')} },`),
+    '}',
     'request = function()',
     '  n = n + 1',
     '  local id = string.format("%09d", n)',
-    `  return wrk.format(nil, nil, nil, ${body.join(' .. ')})`,
+    `  return wrk.format(nil, nil, sets[n % #sets + 1], ${body.join(' .. ')})`,
     'end',
   ];
   return `${lines.join('\n')}\n`;
@@ -93,15 +96,19 @@ export function parseWrk(output: string, marker: string): WrkResult {
   return { requests, rps, non2xx, socketErrors, timeouts, p50Ms: percentile('50'), p99Ms: percentile('99'), marker };
 }
 
-/** One wrk run of `seconds` against `url`, every request a new msgId (see `script`), or all one msgId (`sameMsgId`). */
+/**
+ * One wrk run of `seconds` against `url`, every request a new msgId (see `script`), or all one msgId (`sameMsgId`),
+ * with the header sets taken in turn.
+ */
 export async function runWrk(
-  url: string, template: string, headers: Record<string, string>, seconds: number, sameMsgId = false,
+  url: string, template: string, headerSets: Record<string, string>[], seconds: number, sameMsgId = false,
 ): Promise<WrkResult> {
+  if (headerSets.length === 0) throw new Error('wrk needs at least one set of headers');
   const runId = randomUUID().slice(0, 8);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dingtalk-wrk-'));
   const file = path.join(dir, 'callbacks.lua');
   try {
-    fs.writeFileSync(file, script(template, headers, runId, sameMsgId));
+    fs.writeFileSync(file, script(template, headerSets, runId, sameMsgId));
     // Asynchronously: the bench's own event loop (the browser's connection) keeps running meanwhile.
     const args = [`-t${WRK_THREADS}`, `-c${WRK_CONNECTIONS}`, `-d${seconds}s`, `--timeout=${TIMEOUT_SECONDS}s`, '--latency', '-s', file, url];
     const { stdout: output, stderr } = await promisify(execFile)('wrk', args, { encoding: 'utf8' });

@@ -119,8 +119,9 @@ async function oversizedStatus(raw: string): Promise<number> {
   });
 }
 
-async function inbox(): Promise<string> {
-  return wb.outputText('DingTalk Inbox');
+/** The Inbox once it shows `expected` (or after 15 s, for the assertion to print what it shows). */
+async function inbox(expected: string): Promise<string> {
+  return wb.outputText('DingTalk Inbox', expected);
 }
 
 describe('gateway', () => {
@@ -129,7 +130,7 @@ describe('gateway', () => {
       const result = await postCallback(APP_SECRETS.open, callbackBody({ text: 'first message from the group' }));
       assert.equal(result.status, 200);
       assert.deepEqual(JSON.parse(result.text), { msgtype: 'empty' });
-      const text = await inbox();
+      const text = await inbox('Build Team · Li Lei (user-1): first message from the group');
       assert.ok(text.includes(squash('Build Team · Li Lei (user-1): first message from the group')), text);
       assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
     });
@@ -152,7 +153,7 @@ describe('gateway', () => {
       assert.equal((await postCallback(APP_SECRETS.open, callbackBody({ text: 'wrong path' }), { path: '/elsewhere' })).status, 404);
       assert.equal((await postCallback(APP_SECRETS.open, undefined, { method: 'GET' })).status, 405);
       await postCallback(APP_SECRETS.open, callbackBody({ text: 'marker after the abuse' }));
-      const text = await inbox();
+      const text = await inbox('marker after the abuse');
       assert.ok(text.includes(squash('marker after the abuse')), text);
       assert.equal(text.split(squash('replayed once')).length - 1, 1, 'the replayed message is shown once');
       for (const hidden of ['forged sign', 'stale timestamp', 'missing headers', 'huge', 'wrong path']) assert.ok(!text.includes(squash(hidden)), hidden);
@@ -170,7 +171,7 @@ describe('gateway', () => {
       await toast.locator('.monaco-button', { hasText: 'Approve' }).click();
       await wb.notification('Han Meimei can now message VS Code');
       await postCallback(APP_SECRETS.pairing, callbackBody({ text: 'now I am paired', senderStaffId: 'stranger-7', senderNick: 'Han Meimei' }));
-      const text = await inbox();
+      const text = await inbox('now I am paired');
       assert.ok(text.includes(squash('now I am paired')), text);
       assert.ok(!text.includes(squash('hello from a stranger')), 'the pairing request itself is not shown');
     });
@@ -181,7 +182,7 @@ describe('gateway', () => {
       assert.equal((await postCallback(APP_SECRETS.allow, callbackBody({ text: 'from someone not listed', senderStaffId: 'intern-9' }))).status, 200);
       assert.equal((await postCallback(APP_SECRETS.off, callbackBody({ text: 'to a disabled robot' }))).status, 200);
       await postCallback(APP_SECRETS.allow, callbackBody({ text: 'from the listed boss', senderStaffId: 'boss-1', senderNick: 'Boss' }));
-      const text = await inbox();
+      const text = await inbox('from the listed boss');
       assert.ok(text.includes(squash('from the listed boss')), text);
       assert.ok(!text.includes(squash('from someone not listed')));
       assert.ok(!text.includes(squash('to a disabled robot')));
@@ -206,7 +207,7 @@ describe('gateway', () => {
       const headers = { token: OUTGOING_TOKEN };
       assert.equal((await postCallback(undefined, callbackBody({ text: 'via the outgoing token' }), { headers })).status, 200);
       assert.equal((await postCallback(undefined, callbackBody({ text: 'with a wrong token' }), { headers: { token: 'not-the-token' } })).status, 401);
-      const text = await inbox();
+      const text = await inbox('via the outgoing token');
       assert.ok(text.includes(squash('via the outgoing token')), text);
       assert.ok(!text.includes(squash('with a wrong token')));
     });
@@ -248,7 +249,7 @@ describe('gateway', () => {
       assert.equal(result['2xx'], 0);
       assert.equal(result.non2xx, total, 'every forged request is refused');
       assert.equal((await postCallback(APP_SECRETS.open, callbackBody({ text: 'real message after the flood' }))).status, 200);
-      const text = await inbox();
+      const text = await inbox('real message after the flood');
       assert.ok(text.includes(squash('real message after the flood')), text);
       assert.ok(!text.includes(squash('forged flood')));
       // The refusals are summarised in the DingTalk log (one line per reason every 10 s), not written 50,000 times.
@@ -265,7 +266,7 @@ describe('gateway', () => {
       assert.equal((await postCallback(APP_SECRET, callbackBody({ text: 'signed with the app secret' }))).status, 200);
       assert.equal((await postCallback(APP_SECRETS.open, callbackBody({ text: 'signed with the old app secret' }))).status, 401);
       assert.equal((await postCallback(ROBOTS.open.secret, callbackBody({ text: 'signed with the robot signing secret' }))).status, 401);
-      const text = await inbox();
+      const text = await inbox('signed with the app secret');
       assert.ok(text.includes(squash('signed with the app secret')), text);
       assert.ok(!text.includes(squash('signed with the robot signing secret')));
       assert.ok(!text.includes(squash('signed with the old app secret')));

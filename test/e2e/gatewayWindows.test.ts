@@ -129,10 +129,11 @@ describe('the gateway across two windows', () => {
       const told = await standIn.waitForSessionReplies(2);
       assert.ok(String(told[1].body.text.content).includes(`${code} was approved`), told[1].body.text.content);
       assert.equal(await postCallback(callbackBody('paired through window B', stranger)), 200);
-      const inboxB = await b.outputText('DingTalk Inbox');
-      assert.ok(inboxB.includes(squash('Two Windows · Wang Fang (stranger-42): paired through window B')), inboxB);
+      const shown = 'Two Windows · Wang Fang (stranger-42): paired through window B';
+      const inboxB = await b.outputText('DingTalk Inbox', shown);
+      assert.ok(inboxB.includes(squash(shown)), inboxB);
       assert.ok(!inboxB.includes(squash('let me in')), 'the pairing request itself is not shown');
-      const inboxA = await a.outputText('DingTalk Inbox');
+      const inboxA = await a.outputText('DingTalk Inbox', 'paired through window B');
       assert.ok(inboxA.includes(squash('paired through window B')), inboxA);
     });
   });
@@ -171,7 +172,7 @@ describe('the gateway across two windows', () => {
       assert.ok(tookMs <= TAKEOVER_LIMIT_MS, `took over in ${tookMs} ms`);
       assert.ok((await gatewayStatus(b)).includes(`Gateway: listening on http://127.0.0.1:${port}/dingtalk`));
       assert.equal(await postCallback(callbackBody('after the takeover', { id: 'stranger-42', nick: 'Wang Fang' })), 200);
-      const inboxB = await b.outputText('DingTalk Inbox');
+      const inboxB = await b.outputText('DingTalk Inbox', 'after the takeover');
       assert.ok(inboxB.includes(squash('after the takeover')), inboxB);
     });
   });

@@ -50,8 +50,9 @@ test('Stream mode receives a robot message, acknowledges it and shows it', async
       sessionWebhook: standIn.createSessionWebhook(now + 5_400_000), sessionWebhookExpiredTime: now + 5_400_000,
     });
     assert.equal(ack.code, 200);
-    const inbox = await wb.outputText('DingTalk Inbox');
-    assert.ok(inbox.includes(squash('Stream Group · Wang Fang (stream-user): pushed over the stream')), inbox);
+    const shown = 'Stream Group · Wang Fang (stream-user): pushed over the stream';
+    const inbox = await wb.outputText('DingTalk Inbox', shown);
+    assert.ok(inbox.includes(squash(shown)), inbox);
     const log = await wb.outputText('DingTalk');
     assert.ok(!log.includes(APP.clientSecret), 'the client secret is never logged');
   });

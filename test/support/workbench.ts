@@ -133,7 +133,12 @@ export class Workbench {
   }
 
   /** Text of an Output channel (whitespace removed, see `squash`). */
-  async outputText(channel: string): Promise<string> {
+  /**
+   * The text of an Output channel, squashed. With `contains`, waits (up to 15 s) until the channel shows it: a
+   * channel that already has lines shows them at once, before what was just written reaches the view. The text is
+   * returned either way, for the caller's assertion to print.
+   */
+  async outputText(channel: string, contains?: string): Promise<string> {
     await this.runCommand('Output: Show Output Channels...');
     // The channel named exactly so ("DingTalk", not "DingTalk Inbox").
     const name = new RegExp(`^\\s*${channel.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`);
@@ -145,6 +150,10 @@ export class Workbench {
     await lines.waitFor();
     // The panel shows the channel's file once it has read it: an empty view may only be not loaded yet.
     await waitUntil(async () => (await lines.innerText()).trim() !== '', 10_000, `the ${channel} output`).catch(() => undefined);
+    if (contains !== undefined) {
+      await waitUntil(async () => squash(await lines.innerText()).includes(squash(contains)), 15_000, `"${contains}" in ${channel}`)
+        .catch(() => undefined);
+    }
     return squash(await lines.innerText());
   }
 
@@ -236,7 +245,7 @@ export async function withScreenshotOnFailure<T>(workbench: Workbench, name: str
     if (file && error instanceof Error) {
       // The reporter prints the stack, which was written when the error was made: both get the file's name.
       const where = `\n(screenshot: ${path.relative(repoRoot, file)})`;
-      error.stack = error.stack?.replace(error.message, `${error.message}${where}`);
+      error.stack = error.stack?.replace(error.message, () => `${error.message}${where}`);
       error.message += where;
     }
     throw error;

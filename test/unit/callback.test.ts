@@ -74,6 +74,7 @@ test('parseCallback refuses bodies missing a required field or with the wrong ty
   }
   assert.equal(parseCallback({ ...TEXT_CALLBACK, msgId: '' }).ok, false);
   assert.equal(parseCallback({ ...TEXT_CALLBACK, createAt: Number.NaN }).ok, false);
+  assert.deepEqual(parseCallback({ ...TEXT_CALLBACK, createAt: 1e20 }), { ok: false, reason: 'createAt is not a time' });
   assert.equal(parseCallback({ ...TEXT_CALLBACK, text: undefined }).ok, false);
   assert.equal(parseCallback({ ...TEXT_CALLBACK, text: { content: 7 } }).ok, false);
   assert.equal(parseCallback({ ...TEXT_CALLBACK, text: 'hello' }).ok, false);
@@ -152,6 +153,7 @@ test('parseCallback never throws and what it accepts has the required types (pro
     assert.equal(typeof line, 'string');
     assert.doesNotMatch(line, /[\u0000-\u001f\n]/);
     assert.equal(typeof senderUserId(m), 'string');
+    assert.match(inboxLine(m, 0, 'Robot', 'direct'), /^\[\d{4,}-\d\d-\d\d \d\d:\d\d:\d\d\] /, 'every accepted message has an Inbox line');
     return true;
   }), { numRuns: 500 });
 });

@@ -214,6 +214,8 @@ test('a batch of messages gives the same history as adding them one by one', asy
     batched = result;
     for (const one of batch) oneByOne = addMessage(oneByOne, one, now, 'u-me', 7);
     assert.deepEqual(batched, oneByOne, `after batch ${round}`);
+    // Also as text, fields in the same order: the history file is rewritten whenever its text would change.
+    assert.equal(JSON.stringify(batched), JSON.stringify(oneByOne), `the file's text after batch ${round}`);
     if (random(10) === 0) { batched = markRead(batched); oneByOne = markRead(oneByOne); }
     if (round === 60) { batched = clearHistory(batched, NOW + 100); oneByOne = clearHistory(oneByOne, NOW + 100); }
   }

@@ -73,7 +73,7 @@ export function authenticateInbound(keys: readonly InboundKey[], headers: Incomi
  * keys take their entries with them.
  */
 const recentSigns = new WeakMap<InboundKey, Map<string, string>>();
-const RECENT_SIGNS_PER_KEY = 64;
+export const RECENT_SIGNS_PER_KEY = 64;
 
 function expectedSign(key: InboundKey, secret: string, timestamp: string): string {
   let recent = recentSigns.get(key);

@@ -68,6 +68,8 @@ export function parseCallback(json: unknown): ParseResult {
   if (typeof createAt !== 'number' || !Number.isFinite(createAt)) {
     return { ok: false, reason: 'createAt is missing or not a number' };
   }
+  // Beyond what a Date can hold, every place that shows the time would throw (Intl's format does).
+  if (Math.abs(createAt) > MAX_DATE_MS) return { ok: false, reason: 'createAt is not a time' };
   const msgtype = str('msgtype') as string;
   const textField = own(json, 'text');
   const textContent = isObject(textField) ? own(textField, 'content') : undefined;
@@ -183,13 +185,15 @@ export function summarize(m: InboundMessage): string {
 // `2026-12-01 18:14:43` in local time. One formatter for every line (Date#toLocaleString builds a new one
 // each call, which costs more than the rest of receiving a message), made on first use: the first costs
 // tens of milliseconds, which activation must not pay.
+/** The largest time a Date holds (ms from the epoch either way). */
+const MAX_DATE_MS = 8.64e15;
 let inboxTime: Intl.DateTimeFormat | undefined;
 /** The last second formatted: messages of a burst share it, and Intl's formatting is the costly part of a line. */
 let lastSecond = { second: Number.NaN, text: '' };
 
 /** `2026-12-07 05:30:12` in the local time zone. */
 function inboxTimeText(ms: number): string {
-  const second = Math.floor(ms / 1000);
+  const second = Math.floor(Math.trunc(ms) / 1000); // as a Date truncates fractions of a millisecond
   if (second !== lastSecond.second) {
     inboxTime ??= new Intl.DateTimeFormat('sv-SE', {
       year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false,

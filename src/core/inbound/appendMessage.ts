@@ -60,7 +60,8 @@ function takeReplyLink(to: Working, from: Conversation, now: number): void {
 function finished(working: Working, cap: number): Conversation {
   const { ids: _ids, sessionWebhook, sessionWebhookExpiresAt, messages, ...rest } = working;
   const kept = messages.length > cap ? messages.slice(-cap) : messages;
-  return sessionWebhook === undefined ? { ...rest, messages: kept } : { ...rest, sessionWebhook, sessionWebhookExpiresAt, messages: kept };
+  // Fields in the order every other path writes them (the link last): the history file is compared as text.
+  return sessionWebhook === undefined ? { ...rest, messages: kept } : { ...rest, messages: kept, sessionWebhook, sessionWebhookExpiresAt };
 }
 
 /**
