@@ -37,6 +37,7 @@ function fakeVscode(): Record<string, unknown> {
     'window', 'commands', 'env', 'extensions', 'languages', 'Uri', 'EventEmitter', 'Disposable', 'ThemeColor', 'ThemeIcon',
     'StatusBarAlignment', 'ProgressLocation', 'ViewColumn', 'ConfigurationTarget', 'QuickPickItemKind', 'MarkdownString',
     'LogLevel', 'TreeItem', 'Range', 'Position', 'Selection', 'CancellationTokenSource', 'RelativePattern', 'tasks', 'ShellExecution',
+    'ExtensionMode', 'lm', 'LanguageModelToolResult', 'LanguageModelTextPart', 'TreeItemCollapsibleState', 'FileType',
   ];
   const vscode: Record<string, unknown> = Object.fromEntries(names.map((name) => [name, stub()]));
   vscode.workspace = new Proxy(stub(), { get: (target, key) => (key === 'getConfiguration' ? () => configuration : key === 'isTrusted' ? true : target[key]) });
