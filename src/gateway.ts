@@ -27,6 +27,7 @@ import type { Log } from './log';
 import { RobotStore } from './robots';
 import type { SendService } from './sendService';
 import { formatTime } from './robotActions';
+import { errorMessage } from './core/text/errorMessage';
 
 export type GatewayState = GatewayStatus;
 
@@ -240,7 +241,7 @@ export class Gateway implements vscode.Disposable {
       if (this.tunnel && this.stateValue.kind === 'listening') this.setState({ ...this.stateValue, publicUrl: this.tunnel.publicUrl });
       this.log.info(`tunnel ${provider}: ${this.tunnel?.publicUrl}`);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorMessage(error);
       const hint = error instanceof TunnelError && error.installHint ? `\n${error.installHint}` : '';
       this.log.error(`tunnel ${provider} failed: ${message}`);
       void vscode.window.showErrorMessage(vscode.l10n.t('The {0} tunnel could not be opened: {1}', provider, `${message}${hint}`));
@@ -270,7 +271,7 @@ export class Gateway implements vscode.Disposable {
       try {
         await this.windows.stopElsewhere();
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
+        const message = errorMessage(error);
         void vscode.window.showErrorMessage(vscode.l10n.t('The gateway could not be stopped: {0}', message));
       }
       return;

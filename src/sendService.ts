@@ -13,6 +13,7 @@ import type { FormField, StatusMessage } from './shared/onboardingProtocol';
 import type { Log } from './log';
 import { vscodeDispatchers } from './network';
 import { RobotConfig, RobotCredentials, RobotStore } from './robots';
+import { errorMessage } from './core/text/errorMessage';
 
 export interface LastResult {
   ok: boolean;
@@ -41,7 +42,6 @@ const NOT_REACHED = new Set<DingTalkProblem['kind']>([
   'unreachable', 'timeout', 'tlsFailed', 'tlsUntrusted', 'tlsHostMismatch', 'tlsExpired', 'proxyFailed', 'proxyAuth',
 ]);
 
-const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 export type TestOutcome = { ok: true } | { ok: false; text: string; field?: FormField };
 
@@ -116,7 +116,7 @@ export class SendService implements vscode.Disposable {
         noteSender();
         this.changed.fire();
       });
-      outbox.onError((error) => this.log.error(`outbox: ${errorText(error)}`));
+      outbox.onError((error) => this.log.error(`outbox: ${errorMessage(error)}`));
       this.queue = outbox;
       await outbox.start();
       this.log.info(`outbox: shared by every window; this window (extension host ${process.pid}) ${outbox.isSender ? 'sends' : 'follows'}`);

@@ -13,6 +13,7 @@ import { secretGuard } from '../send/secretScan';
 import { activeSendCommands, unescapeNewlines } from '../sendCommands';
 import { partsFor, problemText, SendService } from '../sendService';
 import { CONVERSATIONS_VIEW_ID, ConversationNode, ConversationsView } from './conversationsView';
+import { errorMessage } from '../core/text/errorMessage';
 
 /** Notifications one batch of received messages may raise; the rest are counted in one more. */
 const NOTIFICATIONS_PER_BATCH = 3;
@@ -101,7 +102,7 @@ export class ConversationActions {
     try {
       parts = partsFor(robot, message);
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = errorMessage(error);
       void vscode.window.showErrorMessage(vscode.l10n.t('This message cannot be sent: {0}', reason));
       return 'done';
     }

@@ -2,6 +2,7 @@
 // a route left by an extension host that died (crash, SIGKILL) before stop() is removed at the next start.
 import * as vscode from 'vscode';
 import type { Log } from '../log';
+import { errorMessage } from '../core/text/errorMessage';
 
 const FUNNEL_KEY = 'dingtalk.funnelRoute';
 
@@ -43,7 +44,7 @@ export async function removeLeftoverFunnel(context: vscode.ExtensionContext, log
     if (removed) log.info(`removed the Tailscale Funnel route on port ${left.publicPort} left by an earlier session`);
     await forgetFunnel(context);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     log.warn(`could not remove the Funnel route left on port ${left.publicPort}: ${message}`);
   }
 }

@@ -9,6 +9,7 @@ import { GatewayOwnership, GatewayStatus, OwnerRecord, OwnershipView, shouldTake
 import type { Inbox, InboxEntry } from '../inbox';
 import type { Log } from '../log';
 import type { Pairing, PairingOp } from './pairing';
+import { errorMessage } from '../core/text/errorMessage';
 
 /** What the ownership asks of the gateway in this window. */
 export interface GatewayHost {
@@ -82,7 +83,7 @@ export class GatewayWindows implements vscode.Disposable {
       ]);
     } catch (error) {
       // The gateway still runs; other windows only miss its Inbox lines.
-      this.log.warn(`the other windows cannot follow the gateway: ${error instanceof Error ? error.message : String(error)}`);
+      this.log.warn(`the other windows cannot follow the gateway: ${errorMessage(error)}`);
     }
     return true;
   }
@@ -184,7 +185,7 @@ export class GatewayWindows implements vscode.Disposable {
       return client;
     } catch (error) {
       this.clientOwner = undefined;
-      this.log.warn(`cannot follow the gateway in window "${owner.label}": ${error instanceof Error ? error.message : String(error)}`);
+      this.log.warn(`cannot follow the gateway in window "${owner.label}": ${errorMessage(error)}`);
       return undefined;
     }
   }

@@ -6,6 +6,7 @@ import type { StreamClient } from '../core/stream';
 import type { Log } from '../log';
 import { streamNetwork } from '../network';
 import type { RobotConfig, RobotStore } from '../robots';
+import { errorMessage } from '../core/text/errorMessage';
 
 export interface StreamApp {
   robot: RobotConfig;
@@ -55,7 +56,7 @@ export async function openStreams(apps: StreamApp[], log: Log, handlers: StreamH
     // start() keeps trying through an outage ('reconnecting') and settles once connected: wait for the first attempt only.
     const started = client.start().then(() => log.info(`stream connected for ${app.robot.name}`), (error: unknown) => {
       if ((error as { kind?: unknown }).kind === 'stopped') return;
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorMessage(error);
       log.error(`stream for ${app.robot.name}: ${message}`);
       void vscode.window.showErrorMessage(vscode.l10n.t('Stream mode for "{0}" could not connect: {1}', app.robot.name, message));
     });

@@ -12,6 +12,7 @@ import {
   adviceItem, answerItem, jobItem, jobLabel, jobNode, jobsOf, OutboxNode, OutboxSnapshot, previewText, problemChildren, robotItem,
   sentGroupItem, sentItem,
 } from './outboxItems';
+import { errorMessage } from '../core/text/errorMessage';
 
 export const OUTBOX_VIEW_ID = 'dingtalk.outbox';
 
@@ -63,7 +64,7 @@ export class OutboxView implements vscode.TreeDataProvider<OutboxNode>, vscode.D
       this.store ??= new (await import('../core/send/outbox/store')).OutboxStore(this.sending.outboxDir);
       times = goTimes(await this.store.read(), now);
     } catch (error) {
-      this.log.error(`outbox view: ${error instanceof Error ? error.message : String(error)}`);
+      this.log.error(`outbox view: ${errorMessage(error)}`);
     }
     if (this.disposed) return;
     this.snapshot = { jobs: this.sending.jobs(), sent: this.sending.sent(), goTimes: times, now, robotName: this.robotName };

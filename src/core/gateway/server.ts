@@ -9,6 +9,7 @@ import {
   UNAUTHORIZED, unreadBodyTooBig,
 } from './answers';
 import { RecentIds } from './dedupe';
+import { errorMessage } from '../text/errorMessage';
 
 export type RejectReason =
   | 'unauthenticated'
@@ -100,7 +101,7 @@ function printable(text: string, max = 80): string {
 }
 
 function errorText(error: unknown): string {
-  return printable(error instanceof Error ? error.message : String(error), 200);
+  return printable(errorMessage(error), 200);
 }
 
 function formatHost(host: string): string {

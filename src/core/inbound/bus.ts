@@ -5,6 +5,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as net from 'node:net';
+import { errorMessage } from '../text/errorMessage';
 
 /** One line of JSON; an inbound message is at most 1 MB, so a line is at most a little more. */
 const MAX_LINE_BYTES = 2 * 1024 * 1024;
@@ -118,7 +119,7 @@ export class BusServer {
       if (!('request' in frame) || typeof frame.id !== 'number') return;
       onRequest(frame.request).then(
         (result) => send(socket, { id: frame.id, result }),
-        (error: unknown) => send(socket, { id: frame.id, error: error instanceof Error ? error.message : String(error) }),
+        (error: unknown) => send(socket, { id: frame.id, error: errorMessage(error) }),
       );
     });
   }
