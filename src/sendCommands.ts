@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type { DingTalkProblem } from './core/errors';
 import { markdownMessage, messageTextForKeywords, RobotMessage, textMessage } from './core/messages';
 import { originText, snippetMarkdown } from './core/snippet';
+import { settledWithin } from './core/settledWithin';
 import { errorMessage } from './core/text/errorMessage';
 import { fileOrigin, snippetOrigin } from './send/permalink';
 import { secretGuard } from './send/secretScan';
@@ -16,6 +17,10 @@ import type { Log } from './log';
 import { previewBeforeSending } from './send/protectedSettings';
 import { mentionStep, notifiesText } from './send/mentionStep';
 import { registerOutboxView } from './send/outboxView';
+
+/** How long a send may take before "Sending to …" shows (with its Cancel). */
+const PROGRESS_DELAY_MS = 400;
+
 
 const PREVIEW_SCHEME = 'dingtalk-preview';
 
@@ -187,10 +192,12 @@ export class SendCommands {
     const previewOn = previewable === 'always' || (previewable && previewBeforeSending());
     if (previewOn && !(await this.preview(robot, parts))) return;
 
-    const result = await vscode.window.withProgress(
+    const sent = this.sending.send(robot, message, label);
+    // A send that settles at once shows only its outcome: a progress toast that flashes first is noise, and VS Code
+    // drops toasts beyond three in 800 ms (its spam protection), which could hide the outcome of the next send.
+    const result = await settledWithin(sent, PROGRESS_DELAY_MS) ?? await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Sending to {0}…', robot.name), cancellable: true },
       async (progress, token) => {
-        const sent = this.sending.send(robot, message, label);
         const state = this.sending.state(robot.id);
         if (state.waiting > 1) progress.report({ message: vscode.l10n.t('queued {0}, ~{1}s', state.waiting, Math.ceil(state.etaMs / 1000)) });
         const cancelled = new Promise<'cancelled'>((resolve) => token.onCancellationRequested(() => resolve('cancelled')));

@@ -11,6 +11,7 @@ import { problemText, SendService } from '../sendService';
 import { userSetting } from './protectedSettings';
 import { secretGuard } from './secretScan';
 import { errorMessage } from '../core/text/errorMessage';
+import { settledWithin } from '../core/settledWithin';
 
 interface Running {
   name: string;
@@ -228,7 +229,7 @@ export class FinishedNotifier {
     const durationMs = endedAt - running.startedAt;
     const robot = this.robots.defaultRobot();
     if (!robot) return;
-    if (running.drained) await Promise.race([running.drained, new Promise((resolve) => setTimeout(resolve, DRAIN_TIMEOUT_MS))]);
+    if (running.drained) await settledWithin(running.drained, DRAIN_TIMEOUT_MS);
     const finished: Finished = {
       name: running.name,
       exitCode,
