@@ -23,16 +23,6 @@ function writeWorkspaceFile(relative: string, content: string): string {
   return file;
 }
 
-async function openFile(relative: string): Promise<void> {
-  await wb.page.keyboard.press('Control+P');
-  const input = wb.page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(relative);
-  await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: path.basename(relative) }).first().waitFor();
-  await input.press('Enter');
-  await wb.page.locator(`.tab[data-resource-name="${path.basename(relative)}"], .tab:has-text("${path.basename(relative)}")`).first().waitFor();
-}
-
 async function sendFromPalette(text: string): Promise<void> {
   await wb.runCommand('DingTalk: Send Message');
   await wb.answerInputBox(text);
@@ -90,7 +80,7 @@ describe('sending', () => {
   test('a selection from the editor context menu arrives as markdown with path, lines and a language fence', async (t) => {
     await withScreenshotOnFailure(wb, t.name, async () => {
       writeWorkspaceFile('src/app.ts', 'export function add(a: number, b: number) {\n  return a + b;\n}\n\nconst answer = add(40, 2);\n');
-      await openFile('src/app.ts');
+      await wb.openFile('src/app.ts');
       const editor = wb.page.locator('.monaco-editor[data-uri$="app.ts"] .view-lines').first();
       await editor.click();
       await wb.page.keyboard.press('Control+Home');

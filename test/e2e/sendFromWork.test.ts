@@ -89,19 +89,9 @@ function createWorkspace(): string {
   return workspace;
 }
 
-async function openFile(relative: string): Promise<void> {
-  await wb.page.keyboard.press('Control+P');
-  const input = wb.page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(relative);
-  await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: path.basename(relative) }).first().waitFor();
-  await input.press('Enter');
-  await wb.page.locator(`.tab[data-resource-name="${path.basename(relative)}"]`).first().waitFor();
-}
-
 /** Selects lines `from`..`to` (1-based) of the open editor, then runs Send Selection. */
 async function sendLines(file: string, from: number, to: number): Promise<void> {
-  await openFile(file);
+  await wb.openFile(file);
   const editor = wb.page.locator(`.monaco-editor[data-uri$="${path.basename(file)}"] .view-lines`).first();
   await editor.click();
   await wb.page.keyboard.press('Control+Home');
@@ -222,7 +212,7 @@ describe('markdown files link back too', () => {
       git(repo, 'push', '-q');
       await wb.runCommand('Git: Refresh');
       const head = git(repo, 'rev-parse', 'HEAD');
-      await openFile('repo/README.md');
+      await wb.openFile('repo/README.md');
       const already = standIn.accepted.length;
       await wb.runCommand('DingTalk: Send Markdown File');
       await answerMentionStep(wb);

@@ -22,16 +22,6 @@ function writeWorkspaceFile(relative: string, content: string): void {
   fs.writeFileSync(file, content);
 }
 
-async function openFile(relative: string): Promise<void> {
-  await wb.page.keyboard.press('Control+P');
-  const input = wb.page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(relative);
-  await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: path.basename(relative) }).first().waitFor();
-  await input.press('Enter');
-  await wb.page.locator(`.tab:has-text("${path.basename(relative)}")`).first().waitFor();
-}
-
 before(async () => {
   standIn = await startDingTalkStandIn({ robots: [SIGNED, KEYWORD] });
   // The user's settings keep the preview on (the default); the workspace's own settings try to turn it off.
@@ -52,7 +42,7 @@ describe('send safety', () => {
   test('"Thanks @all" in a sent file notifies nobody; the workspace cannot skip the preview, which says so', async (t) => {
     await withScreenshotOnFailure(wb, t.name, async () => {
       writeWorkspaceFile('docs/release.md', '# Release 2.0\n\nThanks @all for the release!\n\n@Injectable() services now load lazily. Ping @13800138000 for details.\n');
-      await openFile('docs/release.md');
+      await wb.openFile('docs/release.md');
       const before = standIn.accepted.length;
       await wb.runCommand('DingTalk: Send Markdown File');
       await wb.pick('Release');

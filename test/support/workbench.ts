@@ -37,6 +37,18 @@ export class Workbench {
   }
 
   /** Runs a command by its palette title, e.g. "DingTalk: Send Message". */
+  /** Opens a workspace file by its relative path through Quick Open (Ctrl+P), as a user does, and waits for its tab. */
+  async openFile(relative: string): Promise<void> {
+    const name = path.basename(relative);
+    await this.page.keyboard.press('Control+P');
+    const input = this.page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(relative);
+    await this.page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor();
+    await input.press('Enter');
+    await this.page.locator(`.tab[data-resource-name="${name}"], .tab:has-text("${name}")`).first().waitFor();
+  }
+
   async runCommand(title: string): Promise<void> {
     const input = this.page.locator(`${QUICK_INPUT} input`);
     const row = this.page.locator(`${QUICK_INPUT} .quick-input-list .monaco-list-row`, { hasText: title }).first();
