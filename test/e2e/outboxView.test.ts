@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitUntil } from '../support/codeServer';
 import { startDingTalkStandIn, StandIn } from '../support/dingtalkStandIn';
-import { addRobotInView } from '../support/dingtalkUi';
+import { addRobotInView, sendMessageTo } from '../support/dingtalkUi';
 import { openSession, Session, squash, withScreenshotOnFailure, Workbench } from '../support/workbench';
 
 const ROBOT = {
@@ -18,12 +18,6 @@ const THROTTLE_MS = 600_000;
 let standIn: StandIn;
 let session: Session;
 let wb: Workbench;
-
-async function sendTo(robot: string, text: string): Promise<void> {
-  await wb.runCommand('DingTalk: Send Message');
-  await wb.pick(robot);
-  await wb.answerInputBox(text);
-}
 
 function outboxPane(w: Workbench) {
   return w.page.locator('.part.sidebar .pane', { has: w.page.locator('.pane-header', { hasText: 'Outbox' }) }).first();
@@ -107,7 +101,7 @@ describe('outbox view', () => {
       const text = 'deploy finished on staging';
       const errmsg = 'sign not match, more: [https://ding-doc.dingtalk.com/doc#/serverapi2/qf2nxq]';
       standIn.injectFault({ kind: 'errcode', errcode: 310000, errmsg });
-      await sendTo('Team', text);
+      await sendMessageTo(wb, 'Team', text);
       await wb.notification(/Not sent to Team/);
       const job = jobRow(wb, text, 'Team', 'not sent:');
       await job.waitFor();
@@ -143,7 +137,7 @@ describe('outbox view', () => {
     await withScreenshotOnFailure(wb, t.name, async () => {
       const text = 'release notes for v2';
       standIn.injectFault({ kind: 'hang' });
-      await sendTo('Team', text);
+      await sendMessageTo(wb, 'Team', text);
       const job = jobRow(wb, text, 'Team', 'may have been delivered');
       await job.waitFor({ timeout: 30_000 });
       await row(wb, 'Advice: The message was sent but no answer came back').waitFor();
@@ -165,9 +159,9 @@ describe('outbox view', () => {
     await withScreenshotOnFailure(wb, t.name, async () => {
       standIn.injectFault({ kind: 'errcode', errcode: 130101, errmsg: 'send too fast, exceed 20 times per minute' });
       const throttledAt = Date.now();
-      await sendTo('Busy', 'first while throttled');
+      await sendMessageTo(wb, 'Busy', 'first while throttled');
       await wb.notification(/Not sent to Busy yet/);
-      await sendTo('Busy', 'second while throttled');
+      await sendMessageTo(wb, 'Busy', 'second while throttled');
       const first = jobRow(wb, 'first while throttled', 'Busy', 'next try at ');
       const second = jobRow(wb, 'second while throttled', 'Busy', 'can go at ');
       await first.waitFor();
@@ -185,7 +179,7 @@ describe('outbox view', () => {
   test('a label with markup is shown as text: no link, no icon', async (t) => {
     await withScreenshotOnFailure(wb, t.name, async () => {
       // Busy is still throttled: the message waits in the outbox. (Its label is the first 40 characters typed.)
-      await sendTo('Busy', '$(alert) [Approve](command:quit.now)');
+      await sendMessageTo(wb, 'Busy', '$(alert) [Approve](command:quit.now)');
       const job = row(wb, 'Message ', 'to Busy: can go at ');
       const hostile = outboxPane(wb).locator('.monaco-list-row[aria-label*="Approve"]').first();
       await hostile.waitFor();

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { freePort } from '../support/codeServer';
 import { startDingTalkStandIn, StandIn } from '../support/dingtalkStandIn';
-import { addRobotInView } from '../support/dingtalkUi';
+import { addRobotInView, sendMessageTo } from '../support/dingtalkUi';
 import { Proxy, startTinyproxy } from '../support/proxy';
 import { openSession, Session, withScreenshotOnFailure, Workbench } from '../support/workbench';
 
@@ -16,12 +16,6 @@ let standIn: StandIn;
 let proxy: Proxy;
 let session: Session;
 let wb: Workbench;
-
-async function sendTo(robot: string, text: string): Promise<void> {
-  await wb.runCommand('DingTalk: Send Message');
-  await wb.pick(robot);
-  await wb.answerInputBox(text);
-}
 
 before(async () => {
   standIn = await startDingTalkStandIn({ robots: [ROBOT] });
@@ -50,7 +44,7 @@ describe('send failures', () => {
     // Sends through proxies are tested in network.test.ts (the stand-in answers there for oapi.dingtalk.com).
     await withScreenshotOnFailure(wb, t.name, async () => {
       standIn.reset();
-      await sendTo('Good', 'past the proxy');
+      await sendMessageTo(wb, 'Good', 'past the proxy');
       const [message] = await standIn.waitForAccepted(1);
       assert.equal(message.body.text.content, 'past the proxy');
       assert.doesNotMatch(proxy.log(), new RegExp(`CONNECT 127\\.0\\.0\\.1:${new URL(standIn.baseUrl).port}|/robot/send`));
@@ -59,7 +53,7 @@ describe('send failures', () => {
 
   test('a wrong secret is explained, and the message stays in the queue', async (t) => {
     await withScreenshotOnFailure(wb, t.name, async () => {
-      await sendTo('WrongSecret', 'signed with the wrong secret');
+      await sendMessageTo(wb, 'WrongSecret', 'signed with the wrong secret');
       const toast = await wb.notification(/Not sent to WrongSecret/);
       assert.match(await toast.innerText(), /signing secret does not match/);
       assert.match(await toast.innerText(), /kept in the queue/);
@@ -72,7 +66,7 @@ describe('send failures', () => {
 
   test('an unknown token says to copy the webhook URL again', async (t) => {
     await withScreenshotOnFailure(wb, t.name, async () => {
-      await sendTo('UnknownToken', 'to nowhere');
+      await sendMessageTo(wb, 'UnknownToken', 'to nowhere');
       const toast = await wb.notification(/Not sent to UnknownToken/);
       assert.match(await toast.innerText(), /does not know this access token/);
       assert.doesNotMatch(await toast.innerText(), new RegExp(UNKNOWN_TOKEN));
@@ -81,7 +75,7 @@ describe('send failures', () => {
 
   test('DingTalk out of reach: retried, explained, and kept', async (t) => {
     await withScreenshotOnFailure(wb, t.name, async () => {
-      await sendTo('Down', 'while offline');
+      await sendMessageTo(wb, 'Down', 'while offline');
       const toast = await wb.notification(/Not sent to Down yet/, 60_000);
       assert.match(await toast.innerText(), /could not be reached|queued/i);
       await wb.runCommand('DingTalk: Show Queue');
@@ -95,7 +89,7 @@ describe('send failures', () => {
     await withScreenshotOnFailure(wb, t.name, async () => {
       const port = Number(new URL(standIn.baseUrl).port);
       await standIn.close();
-      for (let i = 1; i <= 5; i++) await sendTo('Good', `written offline ${i}`);
+      for (let i = 1; i <= 5; i++) await sendMessageTo(wb, 'Good', `written offline ${i}`);
       const status = wb.page.locator('#workbench\\.parts\\.statusbar [id*="dingtalk.status"]', { hasText: /offline — 5 waiting/ });
       await status.first().waitFor({ timeout: 60_000 });
       standIn = await startDingTalkStandIn({ robots: [ROBOT], port });

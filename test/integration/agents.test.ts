@@ -11,22 +11,13 @@ import type { DingTalkApi } from '../../src/agents/api';
 import type { TestingHooks } from '../../src/agents/index';
 import { startDingTalkStandIn, StandIn } from '../support/dingtalkStandIn';
 import { dingtalkSign } from '../support/dingtalkSign';
+import { freePort } from '../support/freePort';
 
 const TEAM = { accessToken: 'agentteam0123456789abcdef0123456789abcdef0123456789abcdef012345', secret: 'SECagentteam0123456789abcdef0123456789abcdef0123456789abcdef01' };
 const KEYWORD = { accessToken: 'agentkw00123456789abcdef0123456789abcdef0123456789abcdef012345', keywords: ['deploy'] };
 
 type Api = DingTalkApi & { testing?: TestingHooks };
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitForPort(port: number, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -2,7 +2,7 @@
 // with a throw-away user-data-dir, and stops it by process group however the test ends.
 import { spawn, spawnSync, ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
+import { freePort } from './freePort';
 import * as path from 'node:path';
 import { registerLanguagePack } from './languagePack';
 import { sessionsRoot } from './suiteSecrets';
@@ -59,6 +59,8 @@ const QUIET_SETTINGS = {
 };
 
 /** Polls a condition (e.g. a port closing) until it holds, failing with `what` after `timeoutMs`. */
+export { freePort };
+
 export async function waitUntil(condition: () => Promise<boolean> | boolean, timeoutMs: number, what = 'a condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
@@ -67,16 +69,6 @@ export async function waitUntil(condition: () => Promise<boolean> | boolean, tim
   }
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export function listFiles(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];

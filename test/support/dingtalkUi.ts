@@ -74,3 +74,10 @@ export async function setInboundCredentials(
   await wb.answerInputBox(secret);
   await wb.notification(`Inbound credentials saved for "${robot}"`);
 }
+
+/** Send Message from the Command Palette to `robot` (picked by name), with `text` typed in. */
+export async function sendMessageTo(wb: Workbench, robot: string, text: string): Promise<void> {
+  await wb.runCommand('DingTalk: Send Message');
+  await wb.pick(robot);
+  await wb.answerInputBox(text);
+}

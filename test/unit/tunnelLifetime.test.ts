@@ -5,10 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { once } from 'node:events';
+import { freePort } from '../support/freePort';
 
 const FAKE_BIN = path.resolve(__dirname, '../../../test/support/fake-bin');
 const TUNNELS = path.resolve(__dirname, '../../src/core/inbound/tunnels/index.js');
@@ -27,16 +27,8 @@ function running(pid: number): boolean {
   }
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
-test('killing the process that opened an ngrok tunnel leaves no ngrok agent behind', { skip: process.platform === 'win32' }, async (t) => {
+test('killing the process that opened an ngrok tunnel leaves no ngrok agent behind', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dingtalk-tunnel-life-'));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const pidFile = path.join(dir, 'ngrok.pid');

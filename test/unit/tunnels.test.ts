@@ -6,8 +6,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { once } from 'node:events';
 import { FunnelTunnel, openTunnel, redact, removeLeftoverFunnel, Tunnel, TunnelError, TunnelOptions } from '../../src/core/inbound/tunnels';
+import { freePort } from '../support/freePort';
 
 // Compiled tests run from out/test/unit; the fake CLIs stay in the source tree.
 const FAKE_BIN = path.resolve(__dirname, '../../../test/support/fake-bin');
@@ -258,15 +258,6 @@ test('Funnel: no tailscale on PATH is cliMissing with the install hint', async (
 
 // ------------------------------------------------------------------------------------------- ngrok
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 /** Resolves to the connect error code, or 'connected'. */
 async function probe(port: number): Promise<string> {
