@@ -6,6 +6,7 @@ import { markdownMessage, messageTextForKeywords, RobotMessage, textMessage } fr
 import { originText, snippetMarkdown } from './core/snippet';
 import { settledWithin } from './core/settledWithin';
 import { errorMessage } from './core/text/errorMessage';
+import type { SourceText } from './core/text/sourceLines';
 import { fileOrigin, snippetOrigin } from './send/permalink';
 import { secretGuard } from './send/secretScan';
 import type { RobotConfig } from './robots';
@@ -136,8 +137,9 @@ export class SendCommands {
     const endLine = range.end.character === 0 && range.end.line > range.start.line ? range.end.line - 1 : range.end.line;
     const robot = await this.target();
     if (!robot) return;
+    const relativePath = vscode.workspace.asRelativePath(editor.document.uri, false).replace(/\\/g, '/');
     const snippet = snippetMarkdown({
-      path: vscode.workspace.asRelativePath(editor.document.uri, false).replace(/\\/g, '/'),
+      path: relativePath,
       startLine: range.start.line + 1,
       endLine: endLine + 1,
       language: editor.document.languageId,
@@ -145,7 +147,8 @@ export class SendCommands {
       origin: await snippetOrigin(editor.document, range.start.line + 1, endLine + 1),
     });
     const message = await mentionStep(markdownMessage(snippet.title, snippet.text, 'none'));
-    if (message) await this.deliver(robot, message, snippet.title, true);
+    const source = { label: relativePath, text: editor.document.getText(range), firstLine: range.start.line + 1 };
+    if (message) await this.deliver(robot, message, snippet.title, true, source);
   }
 
   async sendFile(uri?: vscode.Uri): Promise<void> {
@@ -167,12 +170,15 @@ export class SendCommands {
     const origin = await fileOrigin(target);
     const text = toDingTalkMarkdown(source, { baseDir: path.dirname(target.fsPath) }) + (origin ? `\n\n${originText(origin)}` : '');
     const message = await mentionStep(markdownMessage(title, text, 'none'));
-    if (message) await this.deliver(robot, message, title, true);
+    const label = vscode.workspace.asRelativePath(target, false).replace(/\\/g, '/');
+    if (message) await this.deliver(robot, message, title, true, { label, text: source, firstLine: 1 });
   }
 
   /** Optional preview, keyword check, then queue and report. Never drops the message on failure. */
-  private async deliver(robot: RobotConfig, original: RobotMessage, label: string, previewable: boolean | 'always'): Promise<void> {
-    const message = await secretGuard.check(original);
+  private async deliver(
+    robot: RobotConfig, original: RobotMessage, label: string, previewable: boolean | 'always', source?: SourceText,
+  ): Promise<void> {
+    const message = await secretGuard.check(original, source);
     if (!message) return;
     if (lacksKeyword(robot, message)) {
       const sendAnyway = vscode.l10n.t('Send Anyway');

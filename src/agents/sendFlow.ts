@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import { checkSendInput, InputError, SendRequest } from '../core/agents/input';
 import { parseMentions } from '../core/mentions';
-import { markdownMessage, RobotMessage, textMessage } from '../core/messages';
+import { markdownMessage, messageTextForKeywords, RobotMessage, textMessage } from '../core/messages';
 import type { RobotConfig, RobotStore } from '../robots';
 import { problemText, SendService } from '../sendService';
 import { splitForKeywords } from '../core/split/keywords';
@@ -69,7 +69,8 @@ function cannotSend(error: unknown): string {
 
 /** A warning when a keyword robot would refuse a part (none of its keywords in it), else undefined. */
 export function keywordWarning(robot: RobotConfig, parts: readonly RobotMessage[]): string | undefined {
-  if (robot.keywords.length === 0 || parts.every((part) => robot.keywords.some((k) => JSON.stringify(part).includes(k)))) return undefined;
+  const hasKeyword = (part: RobotMessage) => robot.keywords.some((k) => messageTextForKeywords(part).includes(k));
+  if (robot.keywords.length === 0 || parts.every(hasKeyword)) return undefined;
   const keywords = robot.keywords.join(', ');
   return vscode.l10n.t('Robot "{0}" uses keyword security and this message contains none of its keywords ({1}). DingTalk will refuse it.', robot.name, keywords);
 }

@@ -2,6 +2,7 @@
 // filled in and always shows the preview: a link, wherever it comes from, never sends by itself.
 import * as vscode from 'vscode';
 import { checkSendInput, resolveRobot } from '../core/agents/input';
+import { readLinkQuery } from '../core/agents/linkQuery';
 import type { RobotStore } from '../robots';
 import { inputErrorText } from './sendFlow';
 
@@ -20,8 +21,8 @@ export class SendUriHandler implements vscode.UriHandler {
       void vscode.window.showErrorMessage(vscode.l10n.t('DingTalk cannot open this link: only {0} links are supported.', SEND_PATH));
       return;
     }
-    // VS Code has already decoded the query once; callers encode values twice (see docs/api.md).
-    const query = new URLSearchParams(uri.query);
+    // VS Code has already decoded the query once (see core/agents/linkQuery and docs/api.md).
+    const query = readLinkQuery(uri.query, ['robot', 'text']);
     const robotName = query.get('robot') ?? undefined;
     const text = query.get('text') ?? '';
     let robotId: string | undefined;

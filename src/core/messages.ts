@@ -68,6 +68,11 @@ export interface FeedCardMessage {
 
 export type RobotMessage = TextMessage | MarkdownMessage | LinkMessage | ActionCardMessage | FeedCardMessage;
 
+/** An explicit "notify nobody", so the request itself says that an `@all` in the text pings no one. */
+export function nobody(): At {
+  return { atMobiles: [], atUserIds: [], isAtAll: false };
+}
+
 /** The `at` object for the mentions written in `text`, or undefined when there are none. */
 export function atFromText(text: string): At | undefined {
   const { atMobiles, atUserIds, isAtAll } = parseMentions(text);
@@ -85,7 +90,7 @@ export function textMessage(content: string): TextMessage {
  * `'none'` (a file or a selection: text the user did not write for this chat) notifies nobody.
  */
 export function markdownMessage(title: string, text: string, mentions: 'fromText' | 'none' = 'fromText'): MarkdownMessage {
-  const at = mentions === 'fromText' ? atFromText(text) : undefined;
+  const at = mentions === 'fromText' ? atFromText(text) : nobody();
   const markdown = { title, text };
   return at ? { msgtype: 'markdown', markdown, at } : { msgtype: 'markdown', markdown };
 }
@@ -103,7 +108,7 @@ export interface MentionChoice {
  */
 export function withMentions(msg: MarkdownMessage, choice: MentionChoice): MarkdownMessage {
   const people = [...new Set(choice.people.map((p) => p.trim().replace(/^@/, '')).filter(Boolean))];
-  if (!choice.everyone && people.length === 0) return { msgtype: 'markdown', markdown: { ...msg.markdown } };
+  if (!choice.everyone && people.length === 0) return { msgtype: 'markdown', markdown: { ...msg.markdown }, at: nobody() };
   const written = parseMentions(msg.markdown.text);
   const missing = people.filter((p) => !written.atMobiles.includes(p) && !written.atUserIds.includes(p));
   const text = missing.length ? `${msg.markdown.text}\n\n${missing.map((p) => `@${p}`).join(' ')}` : msg.markdown.text;

@@ -2,7 +2,7 @@
 // How a part's end is chosen is in split/plan.ts; how text is measured, in split/measure.ts.
 import { fenceOpening } from './fences';
 import { parseMentions } from './mentions';
-import { At, MarkdownMessage, MAX_BODY_BYTES, RobotMessage, TextMessage, bodyBytes } from './messages';
+import { At, MarkdownMessage, MAX_BODY_BYTES, RobotMessage, TextMessage, bodyBytes, nobody } from './messages';
 import { lineEnd, mayBeFence, measureString, measureText, type Measure } from './split/measure';
 import { checkBudget, MIN_BUDGET, openFenceAtEnd, planChunks, type Chunk } from './split/plan';
 
@@ -69,10 +69,10 @@ export function splitMessage(msg: RobotMessage, maxBodyBytes = MAX_BODY_BYTES): 
   const mentions = mentionFooter(msg.at, content);
   // The (i/N) markers grow with N's digits: start from a generous estimate of N and re-plan
   // only if the parts outnumber it.
-  const firstBudget = maxBodyBytes - bodyBytes(buildPart(msg, 2, 2, '', msg.at)) - mentions.reserve;
+  const firstBudget = maxBodyBytes - partOverhead(msg, 2) - mentions.reserve;
   let total = Math.max(2, Math.ceil((1.5 * measured.prefix[content.length]) / Math.max(firstBudget, 1)));
   for (;;) {
-    const overhead = bodyBytes(buildPart(msg, total, total, '', msg.at)) + mentions.reserve;
+    const overhead = partOverhead(msg, total) + mentions.reserve;
     const budget = maxBodyBytes - overhead;
     if (budget < MIN_BUDGET) {
       throw new Error(`maxBodyBytes ${maxBodyBytes} is too small to split this ${msg.msgtype} message.`);
@@ -86,9 +86,15 @@ export function splitMessage(msg: RobotMessage, maxBodyBytes = MAX_BODY_BYTES): 
       const last = i === chunks.length - 1;
       let body = renderChunk(content, chunk);
       if (last) body += mentions.footer(partContent(msg, i + 1, chunks.length, body));
-      return buildPart(msg, i + 1, chunks.length, body, last ? msg.at : undefined);
+      // Earlier parts say "nobody" when the message notifies someone: the notification comes with the last part.
+      return buildPart(msg, i + 1, chunks.length, body, last ? msg.at : msg.at && nobody());
     });
   }
+}
+
+/** The bytes of an empty part of `n`: the last part's `at` or the earlier parts' "nobody", whichever is larger. */
+function partOverhead(msg: TextMessage | MarkdownMessage, n: number): number {
+  return Math.max(bodyBytes(buildPart(msg, n, n, '', msg.at)), bodyBytes(buildPart(msg, n, n, '', msg.at && nobody())));
 }
 
 function withContent(msg: TextMessage | MarkdownMessage, content: string): RobotMessage {

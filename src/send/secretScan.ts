@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import type { RobotMessage } from '../core/messages';
 import type { KnownSecret, SecretFinding } from '../core/text/secretScan';
+import { sourceLineOf, type SourceText } from '../core/text/sourceLines';
 import type { RobotStore, SecretKind } from '../robots';
 import { userSetting } from './protectedSettings';
 
@@ -87,19 +88,20 @@ export class SecretGuard {
 
   /**
    * The message to send: unchanged when nothing is found (or the scan is off), redacted or unchanged as the
-   * user chooses, or undefined when the user cancels.
+   * user chooses, or undefined when the user cancels. `source`, when the message was made from a file, lets the
+   * confirmation name the file's own lines.
    */
-  async check(message: RobotMessage): Promise<RobotMessage | undefined> {
+  async check(message: RobotMessage, source?: SourceText): Promise<RobotMessage | undefined> {
     const found = await this.find(message);
     if (found.length === 0) return message;
-    const answer = await this.confirm(found);
+    const answer = await this.confirm(found, source);
     if (answer === 'anyway') return message;
     if (answer !== 'redact') return undefined;
     const { redactSecrets } = await loadScanner();
     return found.reduce((m, f) => f.field.set(m, redactSecrets(f.text, f.findings)), message);
   }
 
-  private async confirm(found: FieldFindings[]): Promise<'redact' | 'anyway' | undefined> {
+  private async confirm(found: FieldFindings[], source?: SourceText): Promise<'redact' | 'anyway' | undefined> {
     const redact = vscode.l10n.t('Redact and Send');
     const anyway = vscode.l10n.t('Send Anyway');
     const count = found.reduce((n, f) => n + f.findings.length, 0);
@@ -107,7 +109,7 @@ export class SecretGuard {
       ? vscode.l10n.t('This message contains a secret.')
       : vscode.l10n.t('This message contains {0} secrets.', count);
     const explanation = vscode.l10n.t('Redact and Send replaces only the secret values with [REDACTED].');
-    const detail = `${describeFindings(found).join('\n')}\n\n${explanation}`;
+    const detail = `${describeFindings(found, source).join('\n')}\n\n${explanation}`;
     const answer = await vscode.window.showWarningMessage(title, { modal: true, detail }, redact, anyway);
     return answer === redact ? 'redact' : answer === anyway ? 'anyway' : undefined;
   }
@@ -120,12 +122,19 @@ export interface FieldFindings {
   findings: SecretFinding[];
 }
 
-/** One line per finding, what (masked) and where (line or title), at most MAX_LISTED and a count of the rest. */
-export function describeFindings(found: readonly FieldFindings[]): string[] {
-  const all = found.flatMap((f) => f.findings.map((finding) => ({ finding, field: f.field.name })));
-  const lines = all.slice(0, MAX_LISTED).map(({ finding, field }) => field === 'title'
-    ? vscode.l10n.t('title: {0} {1}', finding.kind, finding.masked)
-    : vscode.l10n.t('line {0}: {1} {2}', finding.line, finding.kind, finding.masked));
+/**
+ * One line per finding, what (masked) and where (the file's line when it comes from `source`, else the message's
+ * line or its title), at most MAX_LISTED and a count of the rest.
+ */
+export function describeFindings(found: readonly FieldFindings[], source?: SourceText): string[] {
+  const all = found.flatMap((f) => f.findings.map((finding) => ({ finding, field: f.field.name, text: f.text })));
+  const lines = all.slice(0, MAX_LISTED).map(({ finding, field, text }) => {
+    const fileLine = source && field !== 'title' ? sourceLineOf(source, text.slice(finding.start, finding.end)) : undefined;
+    if (source && fileLine !== undefined) return vscode.l10n.t('{0}, line {1}: {2} {3}', source.label, fileLine, finding.kind, finding.masked);
+    return field === 'title'
+      ? vscode.l10n.t('title: {0} {1}', finding.kind, finding.masked)
+      : vscode.l10n.t('line {0}: {1} {2}', finding.line, finding.kind, finding.masked);
+  });
   if (all.length > MAX_LISTED) lines.push(vscode.l10n.t('… and {0} more', all.length - MAX_LISTED));
   return lines;
 }

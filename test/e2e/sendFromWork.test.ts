@@ -231,10 +231,10 @@ describe('the secret scan (which the workspace\'s settings try to turn off)', ()
       await sendLines('plain/config.py', 1, 5);
       await dialog().waitFor();
       const shown = await dialog().innerText();
-      // The message is the header line, a blank line and the fence: code line n is message line n + 3.
-      assert.match(shown, /line 5: AWS Access Key ID AKIA\*{8} \(20 chars\)/);
-      assert.match(shown, /line 6: AWS Secret Access Key tV7x\*{8} \(40 chars\)/);
-      assert.match(shown, /line 7: GitHub personal access tokens ghp_\*{8} \(40 chars\)/);
+      // Lines of the file, not of the message around the selection (its header and fence).
+      assert.match(shown, /plain\/config\.py, line 2: AWS Access Key ID AKIA\*{8} \(20 chars\)/);
+      assert.match(shown, /plain\/config\.py, line 3: AWS Secret Access Key tV7x\*{8} \(40 chars\)/);
+      assert.match(shown, /plain\/config\.py, line 4: GitHub personal access tokens ghp_\*{8} \(40 chars\)/);
       for (const secret of [AWS_KEY_ID, AWS_SECRET, GITHUB_TOKEN]) assert.ok(!shown.includes(secret), 'never shown whole');
       await dialog().locator('.monaco-button', { hasText: 'Cancel' }).click();
       await dialog().waitFor({ state: 'hidden' });

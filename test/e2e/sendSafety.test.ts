@@ -55,7 +55,7 @@ describe('send safety', () => {
       const [message] = (await standIn.waitForAccepted(before + 1)).slice(before);
       assert.equal(message.body.msgtype, 'markdown');
       assert.match(message.body.markdown.text, /Thanks @all/);
-      assert.equal(message.body.at?.isAtAll ?? false, false, 'isAtAll is false');
+      assert.deepEqual(message.body.at, { atMobiles: [], atUserIds: [], isAtAll: false }, 'the request says: notify nobody');
       assert.deepEqual([...(message.body.at?.atMobiles ?? []), ...(message.body.at?.atUserIds ?? [])], [], 'no mention');
     });
   });

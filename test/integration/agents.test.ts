@@ -63,6 +63,8 @@ describe('chat agents and the exported API', function () {
     // Callbacks are signed with the app's AppSecret, never with the custom robot's sending secret.
     await robots.setSecret(team.id, 'appSecret', APP_SECRET);
     await robots.save({ ...team, id: `robot-${randomUUID().slice(0, 8)}`, name: 'Releases', keywords: ['deploy'] }, { webhookUrl: standIn.webhookUrl(KEYWORD.accessToken) });
+    // A keyword that is only a field name of the request's JSON: DingTalk checks the text, so it is missing.
+    await robots.save({ ...team, id: `robot-${randomUUID().slice(0, 8)}`, name: 'Fields', keywords: ['msgtype'] }, { webhookUrl: standIn.webhookUrl(KEYWORD.accessToken) });
     await robots.setDefault(team.id);
     gatewayPort = await freePort();
     await config().update('gateway.port', gatewayPort, vscode.ConfigurationTarget.Global);
@@ -95,6 +97,8 @@ describe('chat agents and the exported API', function () {
     // Warnings come before the text (outside a chat the confirmation is a plain-text dialog).
     const keywordBody = unescaped(confirmationText(keyword.confirmationMessages?.message));
     assert.match(keywordBody, /^Robot: Releases\n\nNotifies: nobody\n\nRobot "Releases" uses keyword security and this message contains none of its keywords \(deploy\)\. DingTalk will refuse it\.\n\nExactly as sent:\n/);
+    const fieldName = await api.testing!.sendTool.prepareInvocation({ input: { robot: 'Fields', text: 'build finished' } });
+    assert.match(unescaped(confirmationText(fieldName.confirmationMessages?.message)), /contains none of its keywords \(msgtype\)/);
     const invalid = await api.testing!.sendTool.prepareInvocation({ input: { robot: 'Marketing', text: 'x' } });
     assert.equal(invalid.confirmationMessages, undefined, 'invalid input is refused by invoke, not confirmed');
   });
@@ -180,7 +184,7 @@ describe('chat agents and the exported API', function () {
 
   it('the API lists robots without secrets', () => {
     const robots = api.robots();
-    assert.deepEqual(robots.map((r) => [r.name, r.isDefault]), [['Team', true], ['Releases', false]]);
+    assert.deepEqual(robots.map((r) => [r.name, r.isDefault]), [['Team', true], ['Releases', false], ['Fields', false]]);
     assert.equal(JSON.stringify(robots).includes(TEAM.accessToken), false);
   });
 

@@ -91,7 +91,7 @@ test('the @-scan finds exactly what the reference lookbehind pattern finds (prop
 
 test('a file or a selection notifies nobody by itself: "Thanks @all" and @Injectable stay text', () => {
   const file = markdownMessage('Release 1.2', 'Thanks @all for the release!\n\n@Injectable() marks a service. Call @13800138000.', 'none');
-  assert.equal(file.at, undefined);
+  assert.deepEqual(file.at, { atMobiles: [], atUserIds: [], isAtAll: false }, 'the request says "nobody"');
   assert.deepEqual(notifiedBy([file]), { everyone: false, people: [] });
   assert.equal(markdownMessage('Typed', 'Thanks @all').at?.isAtAll, true, 'typed messages keep today\'s parsing');
 });
@@ -99,7 +99,7 @@ test('a file or a selection notifies nobody by itself: "Thanks @all" and @Inject
 test('the Mention… choice notifies exactly who was picked, adding @id to the text when it is not written there', () => {
   const file = markdownMessage('Notes', 'Thanks @all. Ping @alice later.', 'none');
   const nobody = withMentions(file, { everyone: false, people: [] });
-  assert.equal(nobody.at, undefined);
+  assert.deepEqual(nobody.at, { atMobiles: [], atUserIds: [], isAtAll: false });
   assert.equal(nobody.markdown.text, file.markdown.text);
   const some = withMentions(file, { everyone: false, people: ['alice', '@13800138000'] });
   assert.deepEqual(some.at, { atMobiles: ['13800138000'], atUserIds: ['alice'], isAtAll: false });

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { maskSecret, redactSecrets, REDACTED, scanForSecrets } from '../../src/core/text/secretScan';
+import { sourceLineOf } from '../../src/core/text/sourceLines';
 
 // Made-up values in the shapes the rules look for, assembled so that this file itself is not a finding.
 const AWS_KEY_ID = 'AKIA' + 'Q3EGRT5YBHN7ZK2M';
@@ -93,4 +94,14 @@ test('ordinary code and prose have no findings', async () => {
 test('masking shows a prefix and the length only', () => {
   assert.equal(maskSecret(GITHUB_TOKEN), 'ghp_******** (40 chars)');
   assert.equal(maskSecret('short-secret'), '******** (12 chars)');
+});
+
+test('a finding is placed on the line of the user\'s file, not of the message around it', () => {
+  const code = `import os\nKEY = "${AWS_KEY_ID}"\n\nTOKEN = "abc"`;
+  const source = { label: 'src/config.py', text: code, firstLine: 10 };
+  assert.equal(sourceLineOf(source, AWS_KEY_ID), 11);
+  assert.equal(sourceLineOf(source, 'abc'), 13);
+  assert.equal(sourceLineOf(source, 'import'), 10);
+  assert.equal(sourceLineOf(source, 'not there'), undefined);
+  assert.equal(sourceLineOf(source, ''), undefined);
 });
