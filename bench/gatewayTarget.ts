@@ -1,5 +1,7 @@
 // A listener in its own process for the gateway benchmarks, so the load generator gets the other core.
 // `bare`: node:http reading the body, parsing the JSON and answering like the gateway does.
+// `read`: node:http that only reads the body and answers the same (the in-editor row's baseline, as the issue
+// that asked for it measured).
 // `product`: the gateway's listener as the extension runs it: header authentication, size limit, parsing,
 // de-duplication, the DM policy and the inbox line. It tells its parent its port and, when asked (IPC),
 // its heap after a full garbage collection (run with --expose-gc).
@@ -13,13 +15,13 @@ export const BENCH_APP_SECRET = 'bench-app-secret-0123456789abcdefghijklmnopqrst
 const EMPTY_ANSWER = JSON.stringify({ msgtype: 'empty' });
 const INBOX_LINES = 200; // the Inbox keeps this many recent messages
 
-async function startBare(): Promise<number> {
+async function startBare(parse: boolean): Promise<number> {
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       try {
-        JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        if (parse) JSON.parse(Buffer.concat(chunks).toString('utf8'));
         res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(EMPTY_ANSWER);
       } catch {
         res.writeHead(400).end();
@@ -55,7 +57,7 @@ function heapAfterGc(): number {
 
 if (require.main === module) {
   const mode = process.argv[2];
-  (mode === 'bare' ? startBare() : startProduct()).then((port) => {
+  (mode === 'bare' || mode === 'read' ? startBare(mode === 'bare') : startProduct()).then((port) => {
     process.send!({ port });
     process.on('message', (m: { heap?: boolean }) => { if (m.heap) process.send!({ heap: heapAfterGc() }); });
     process.on('disconnect', () => process.exit(0));

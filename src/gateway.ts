@@ -15,6 +15,7 @@ import { setInboundCredentials } from './inbound/credentials';
 import { forgetFunnel, rememberFunnel, removeLeftoverFunnel } from './inbound/funnelRoute';
 import {
   elsewhereLines, explainListenError, explainNoInboundCredentials, explainNoStreamCredentials, showElsewhere, showListening, statusLine,
+  troubleLines,
 } from './inbound/gatewayPrompts';
 import { GatewayWindows } from './inbound/gatewayWindows';
 import { Rejections } from './inbound/rejections';
@@ -97,7 +98,7 @@ export class Gateway implements vscode.Disposable {
   describe(): string[] {
     const s = this.stateValue;
     const elsewhere = this.windows.elsewhere;
-    const lines = s.kind === 'stopped' && elsewhere ? elsewhereLines(elsewhere) : [statusLine(s)];
+    const lines = s.kind === 'stopped' && elsewhere ? elsewhereLines(elsewhere) : [statusLine(s), ...troubleLines(s)];
     if (s.kind === 'listening' && s.publicUrl) lines.push(vscode.l10n.t('Public URL: {0}', s.publicUrl));
     if (s.kind === 'listening' && s.exposed) {
       lines.push(vscode.l10n.t('Warning: reachable from other computers (dingtalk.gateway.host is not a loopback address)'));
@@ -259,7 +260,9 @@ export class Gateway implements vscode.Disposable {
     this.setState({ kind: 'stream', connected: 0, total });
     this.streams = await openStreams(apps, this.log, {
       receive: (message, robotId) => this.receive(message, robotId),
-      connected: (connected) => { if (this.stateValue.kind === 'stream') this.setState({ kind: 'stream', connected, total }); },
+      changed: (connected, trouble) => {
+        if (this.stateValue.kind === 'stream') this.setState({ kind: 'stream', connected, total, trouble });
+      },
     });
     if (reason !== 'takeover') void this.showState();
     return true;

@@ -249,16 +249,24 @@ export async function streamNetwork(log: Log): Promise<{
 }> {
   const dispatcherFor = await vscodeDispatchers(15_000, log);
   const { request } = await import('./core/undici');
+  const { proxyOf } = await import('./core/net/dispatcher');
   const fetchImpl = (async (input: string | URL | Request, init?: RequestInit) => {
     const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
-    const response = await request(url, {
-      method: (init?.method ?? 'GET') as 'POST',
-      headers: init?.headers as Record<string, string> | undefined,
-      body: init?.body as string | undefined,
-      signal: init?.signal ?? undefined,
-      dispatcher: await dispatcherFor(url),
-    });
-    return new Response(await response.body.text(), { status: response.statusCode });
+    const dispatcher = await dispatcherFor(url);
+    try {
+      const response = await request(url, {
+        method: (init?.method ?? 'GET') as 'POST',
+        headers: init?.headers as Record<string, string> | undefined,
+        body: init?.body as string | undefined,
+        signal: init?.signal ?? undefined,
+        dispatcher,
+      });
+      return new Response(await response.body.text(), { status: response.statusCode });
+    } catch (error) {
+      // The proxy it went through, so a certificate or proxy failure can name it (never its credentials).
+      if (error instanceof Error) Object.assign(error, { proxy: proxyOf(dispatcher) });
+      throw error;
+    }
   }) as typeof fetch;
   const tlsFor = async (url: URL) => {
     const route = await vscodeRoute(new URL(url.href.replace(/^ws/, 'http')));

@@ -210,8 +210,14 @@ export class RobotActions {
         robot,
       };
     }));
-    const gateway = { label: `$(radio-tower) ${gatewayLines[0] ?? ''}`, detail: gatewayLines.slice(1).join(' · ') || undefined, robot: undefined };
-    const picked = await vscode.window.showQuickPick([...items, ...(gatewayLines.length ? [gateway] : [])], { title: vscode.l10n.t('DingTalk Robots'), matchOnDetail: true });
+    // One row per gateway line, so none is cut off (a warning, a pending pairing code); each opens Show Gateway.
+    const gateway: vscode.QuickPickItem[] = gatewayLines.length === 0 ? [] : [
+      { label: vscode.l10n.t('Gateway'), kind: vscode.QuickPickItemKind.Separator },
+      ...gatewayLines.map((line, i) => ({ label: i === 0 ? `$(radio-tower) ${line}` : line })),
+    ];
+    const picked = await vscode.window.showQuickPick<vscode.QuickPickItem & { robot?: RobotConfig }>(
+      [...items, ...gateway], { title: vscode.l10n.t('DingTalk Robots'), matchOnDetail: true },
+    );
     if (picked?.robot) await this.robotMenu(picked.robot);
     else if (picked) await vscode.commands.executeCommand('dingtalk.showGateway');
   }

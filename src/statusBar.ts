@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import type { RobotStore } from './robots';
 import { outboxLines } from './send/outboxSummary';
-import type { SendService } from './sendService';
+import type { QueueState, SendService } from './sendService';
 import { markdownText } from './core/text/untrusted';
 import { Throttle } from './core/throttle';
 
@@ -69,8 +69,10 @@ export class StatusBar implements vscode.Disposable {
   private summary(robotId: string): { icon: string; suffix: string; error: boolean } {
     const state = this.sending.state(robotId);
     const last = this.sending.lastResult(robotId);
+    // Not reaching DingTalk concerns every robot, the default one or not: said for all of them.
+    const all = this.sending.state();
     if (state.sending) return { icon: 'sync~spin', suffix: vscode.l10n.t('sending'), error: false };
-    if (state.offline > 0) return { icon: 'debug-disconnect', suffix: vscode.l10n.t('offline — {0} waiting', state.waiting), error: false };
+    if (all.offline > 0) return { icon: 'debug-disconnect', suffix: notSentSuffix(all), error: false };
     if (state.waiting > 0) return { icon: 'clock', suffix: vscode.l10n.t('queued {0}, ~{1}s', state.waiting, Math.ceil(state.etaMs / 1000)), error: false };
     if (state.uncertain > 0) return { icon: 'question', suffix: vscode.l10n.t('{0} may have been delivered', state.uncertain), error: true };
     if (state.failed > 0) return { icon: 'error', suffix: vscode.l10n.t('{0} not sent', state.failed), error: true };
@@ -81,4 +83,12 @@ export class StatusBar implements vscode.Disposable {
   dispose(): void {
     this.subscriptions.forEach((d) => d.dispose());
   }
+}
+
+/** Why messages wait without reaching DingTalk, in the status bar's few words: offline, or the proxy or a certificate. */
+function notSentSuffix(all: QueueState): string {
+  const kind = all.offlineReason?.kind ?? 'unreachable';
+  if (kind.startsWith('tls')) return vscode.l10n.t('certificate problem — {0} waiting', all.waiting);
+  if (kind.startsWith('proxy')) return vscode.l10n.t('proxy problem — {0} waiting', all.waiting);
+  return vscode.l10n.t('offline — {0} waiting', all.waiting);
 }

@@ -59,7 +59,7 @@ const MESSAGES: Record<ProblemKind, string> = {
   tlsExpired: 'The certificate presented for DingTalk has expired or is not valid yet. Check this computer\'s clock and date.',
   mayHaveBeenDelivered: 'The message was sent but no answer came back, so it may have been delivered. It is not sent again by itself: check the group, then Send Again or Discard.',
   proxyFailed: 'The proxy refused the connection. Check the http.proxy setting and its credentials.',
-  proxyAuth: 'The proxy refused the credentials (HTTP 407). Check http.proxyAuthorization or the user name and password in http.proxy. The message is kept.',
+  proxyAuth: 'Proxy authentication failed (407 Proxy Authentication Required): the proxy refused the credentials. Check http.proxyAuthorization or the user name and password in http.proxy. The message is kept.',
   serverError: 'DingTalk had a server error. The message is retried.',
   httpError: 'DingTalk answered with an unexpected HTTP status.',
   notConfigured: 'This robot is not configured any more. Set it up again or discard its queued messages.',
@@ -72,7 +72,7 @@ const VIA_PROXY_MESSAGES: Partial<Record<ProblemKind, string>> = {
   tlsHostMismatch: `Through the proxy {0}, the certificate does not belong to DingTalk's host name. ${TRUST_ADVICE}`,
   tlsExpired: 'Through the proxy {0}, the certificate presented for DingTalk has expired or is not valid yet. Check this computer\'s clock and date.',
   proxyFailed: 'The proxy {0} refused the connection. Check the http.proxy setting and its credentials.',
-  proxyAuth: 'The proxy {0} refused the credentials (HTTP {1}). Check http.proxyAuthorization or the user name and password in http.proxy. The message is kept.',
+  proxyAuth: 'Proxy authentication failed (407 Proxy Authentication Required): the proxy {0} refused the credentials, answering HTTP {1}. Check http.proxyAuthorization or the user name and password in http.proxy. The message is kept.',
   unreachable: 'DingTalk could not be reached through the proxy {0}. Check the network or proxy; the message is retried.',
 };
 
@@ -223,3 +223,16 @@ export function explainNetworkError(error: unknown, context: NetworkContext = {}
   // ECONNREFUSED, ENOTFOUND, EAI_AGAIN, ECONNRESET, EHOSTUNREACH, ENETUNREACH, UND_ERR_SOCKET, …
   return named(problem('unreachable', 'backoff', { errmsg }));
 }
+
+/**
+ * A certificate or proxy failure in words, with the advice (the proxy named when known), for paths that show
+ * an error's text rather than a problem (Stream mode); undefined for other failures, whose own text is clear.
+ */
+export function certificateOrProxyText(error: unknown, proxy?: string): string | undefined {
+  const found = explainNetworkError(error, { proxy });
+  if (!/^(tls|proxy)/.test(found.kind)) return undefined;
+  const args = found.args ?? [];
+  const text = found.message.replace(/\{(\d)\}/g, (_, i: string) => args[Number(i)] ?? '');
+  return `${text} (${found.errmsg ?? found.kind})`;
+}
+

@@ -10,9 +10,14 @@ export function statusLine(s: GatewayStatus): string {
       : vscode.l10n.t('Gateway: listening on {0}', s.url);
 }
 
+/** Why Stream connections are not up, one line each (already plain text). */
+export function troubleLines(s: GatewayStatus): string[] {
+  return s.kind === 'stream' ? s.trouble ?? [] : [];
+}
+
 /** The status lines of a gateway another window runs (its workspace name is the user's to recognise). */
 export function elsewhereLines(owner: OwnerRecord): string[] {
-  const lines = [vscode.l10n.t('Gateway: running in another window ({0})', owner.label), statusLine(owner.status)];
+  const lines = [vscode.l10n.t('Gateway: running in another window ({0})', owner.label), statusLine(owner.status), ...troubleLines(owner.status)];
   if (owner.status.kind === 'listening' && owner.status.publicUrl) lines.push(vscode.l10n.t('Public URL: {0}', owner.status.publicUrl));
   return lines;
 }
@@ -69,7 +74,9 @@ export async function explainListenError(log: Log, error: NodeJS.ErrnoException,
 /** The URL to paste into DingTalk, with Copy and the steps. */
 export async function showListening(s: GatewayStatus): Promise<void> {
   if (s.kind !== 'listening') {
-    void vscode.window.showInformationMessage(statusLine(s));
+    const trouble = troubleLines(s);
+    const show = trouble.length > 0 ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+    void show([statusLine(s), ...trouble].join(' · '));
     return;
   }
   const url = s.publicUrl ?? s.url;

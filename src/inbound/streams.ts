@@ -3,6 +3,8 @@
 import * as vscode from 'vscode';
 import type { InboundMessage } from '../core/gateway/callback';
 import type { StreamClient } from '../core/stream';
+import type { StreamState } from '../core/inbound/stream/options';
+import { plainText } from '../core/text/untrusted';
 import type { Log } from '../log';
 import { streamNetwork } from '../network';
 import type { RobotConfig, RobotStore } from '../robots';
@@ -26,8 +28,24 @@ export async function streamApps(robots: RobotStore): Promise<StreamApp[]> {
 
 export interface StreamHandlers {
   receive(message: InboundMessage, robotId: string): Promise<unknown>;
-  /** How many of the apps are connected now. */
-  connected(count: number): void;
+  /** How many of the apps are connected now, and a line for each that is not: its robot and why. */
+  changed(connected: number, trouble: string[]): void;
+}
+
+/** One app's connection as the user sees it: up, or not, and the last reason it is not. */
+interface AppState {
+  name: string;
+  state: Exclude<StreamState, { error: string }> | 'failed';
+  problem?: string;
+}
+
+function troubleLine(app: AppState): string | undefined {
+  if (app.state === 'connected' || app.state === 'stopped') return undefined;
+  const name = plainText(app.name, 100);
+  const why = app.problem ? plainText(app.problem, 400) : undefined;
+  if (app.state === 'failed') return vscode.l10n.t('"{0}": not connected: {1}', name, why ?? '');
+  if (app.state === 'connecting') return vscode.l10n.t('"{0}": connecting', name);
+  return why ? vscode.l10n.t('"{0}": reconnecting: {1}', name, why) : vscode.l10n.t('"{0}": reconnecting', name);
 }
 
 /** Opens every app's connection; resolves once each made its first attempt (they keep retrying after). */
@@ -35,9 +53,15 @@ export async function openStreams(apps: StreamApp[], log: Log, handlers: StreamH
   const { StreamClient: Client } = await import('../core/stream');
   const gatewayUrl = vscode.workspace.getConfiguration('dingtalk').get<string>('gateway.streamUrl') || undefined;
   const network = await streamNetwork(log);
-  const connected = new Set<string>();
+  const states = new Map<string, AppState>(apps.map((a) => [a.robot.id, { name: a.robot.name, state: 'connecting' }]));
+  const publish = () => {
+    const all = [...states.values()];
+    const trouble = all.map(troubleLine).filter((line): line is string => line !== undefined);
+    handlers.changed(all.filter((a) => a.state === 'connected').length, trouble);
+  };
   const clients: StreamClient[] = [];
   for (const app of apps) {
+    const mine = states.get(app.robot.id)!;
     const client = new Client({
       clientId: app.clientId,
       clientSecret: app.clientSecret,
@@ -45,11 +69,18 @@ export async function openStreams(apps: StreamApp[], log: Log, handlers: StreamH
       ...network,
       onMessage: (message) => handlers.receive(message, app.robot.id).then(() => undefined),
       onState: (state) => {
-        if (state === 'connected') connected.add(app.robot.id);
-        else connected.delete(app.robot.id);
-        if (typeof state === 'object') log.warn(`stream ${app.robot.name}: ${state.error}`);
-        else if (state === 'reconnecting') log.info(`stream ${app.robot.name}: reconnecting`);
-        handlers.connected(connected.size);
+        if (typeof state === 'object') {
+          log.warn(`stream ${app.robot.name}: ${state.error}`);
+          // A problem is reported, then the state again; a refusal at start leaves the client stopped with it.
+          // While connected, only a reason for reconnecting is the connection's (not a message's) problem.
+          if (mine.state !== 'connected' || /reconnecting/.test(state.error)) mine.problem = state.error;
+          if (mine.state === 'connecting') mine.state = 'failed';
+        } else {
+          if (state === 'reconnecting') log.info(`stream ${app.robot.name}: reconnecting`);
+          mine.state = state;
+          if (state === 'connected') mine.problem = undefined;
+        }
+        publish();
       },
     });
     clients.push(client);

@@ -1,6 +1,7 @@
 // Where a snippet's lines live on the git remote, through the built-in Git extension's API: a permalink at
 // the current commit when the tracked branch contains it, "not pushed" when it does not, nothing when the
 // file is not in a repository or the Git extension is missing or disabled.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { HOST_KINDS, HOST_NAMES, HostKind, permalink, remoteRepository } from '../core/send/permalink';
@@ -16,6 +17,7 @@ interface GitRepository {
     readonly indexChanges: readonly { readonly uri: vscode.Uri }[];
   };
   getMergeBase(ref1: string, ref2: string): Promise<string | undefined>;
+  status?(): Promise<void>;
 }
 interface GitApi {
   readonly state: 'uninitialized' | 'initialized';
@@ -46,6 +48,22 @@ async function gitApi(): Promise<GitApi | undefined> {
   return api;
 }
 
+/**
+ * The repository around a file the Git extension has not opened (not scanned yet, or deeper than its scan depth),
+ * opened through its API, with its state read.
+ */
+async function openEnclosing(api: GitApi, uri: vscode.Uri): Promise<GitRepository | undefined> {
+  if (!api.openRepository) return undefined;
+  for (let dir = path.dirname(uri.fsPath); ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, '.git'))) {
+      const repository = await api.openRepository(vscode.Uri.file(dir));
+      await repository?.status?.();
+      return repository ?? undefined;
+    }
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
+
 /** Hosts the user named as self-hosted GitHub or GitLab (machine setting: a workspace cannot add one). */
 function selfHostedHosts(): Record<string, HostKind> {
   const inspected = vscode.workspace.getConfiguration('dingtalk').inspect<Record<string, string>>('permalink.selfHosted');
@@ -69,7 +87,7 @@ async function gitOrigin(uri: vscode.Uri, isDirty: boolean, startLine?: number, 
   if (uri.scheme !== 'file') return undefined;
   try {
     const api = await gitApi();
-    const repository = api?.getRepository(uri) ?? undefined;
+    const repository = api ? api.getRepository(uri) ?? await openEnclosing(api, uri) : undefined;
     if (!repository) return undefined;
     const head = repository.state.HEAD;
     const upstream = head?.upstream;

@@ -50,6 +50,11 @@ export class SecretGuard {
     this.robots = robots;
   }
 
+  /** The values of the user's robot tokens and secrets (to remove them from what leaves for a model). */
+  async knownValues(): Promise<string[]> {
+    return (await this.knownSecrets()).map((k) => k.value);
+  }
+
   private async knownSecrets(): Promise<KnownSecret[]> {
     if (!this.robots) return [];
     const known: KnownSecret[] = [];

@@ -124,7 +124,7 @@ describe('behind a proxy', () => {
       await send(wb, 'with the wrong proxy password');
       const text = await (await notSentToast(session)).innerText();
       // tinyproxy answers wrong credentials with 401 (missing ones with 407).
-      assert.match(text, new RegExp(`The proxy ${escaped(host(tinyproxy.url))} refused the credentials \\(HTTP 40[17]\\)`));
+      assert.match(text, new RegExp(`Proxy authentication failed \\(407 Proxy Authentication Required\\): the proxy ${escaped(host(tinyproxy.url))} refused the credentials, answering HTTP 40[17]`));
       assert.doesNotMatch(text, /wrong-password|proxy-pass-e2e/);
       assert.ok(await queued(wb, 'with the wrong proxy password'));
     });

@@ -54,6 +54,7 @@ const TASKS = {
 let root: string;
 let workspace: string;
 let repo: string;
+let nested: string;
 let standIn: StandIn;
 let session: Session;
 let wb: Workbench;
@@ -82,6 +83,18 @@ function createWorkspace(): string {
   git(repo, 'remote', 'add', 'origin', REMOTE);
   git(repo, 'config', `url.${bare}.insteadOf`, REMOTE);
   git(repo, 'push', '-q', '-u', 'origin', 'main');
+  // A repository deeper than the Git extension scans (git.repositoryScanMaxDepth is 1), on a self-named GitLab.
+  nested = path.join(workspace, 'vendor', 'libs', 'tool');
+  const nestedBare = path.join(root, 'tool.git');
+  fs.mkdirSync(nested, { recursive: true });
+  git(root, 'init', '-q', '--bare', '-b', 'main', nestedBare);
+  git(nested, 'init', '-q', '-b', 'main');
+  write(path.join(nested, 'lib.ts'), APP);
+  git(nested, 'add', '.');
+  git(nested, 'commit', '-q', '-m', 'lib');
+  git(nested, 'remote', 'add', 'origin', 'git@gitlab.com:octo/tool.git');
+  git(nested, 'config', `url.${nestedBare}.insteadOf`, 'git@gitlab.com:octo/tool.git');
+  git(nested, 'push', '-q', '-u', 'origin', 'main');
   write(path.join(workspace, 'plain', 'config.py'), CONFIG);
   write(path.join(workspace, '.vscode', 'tasks.json'), JSON.stringify(TASKS, null, 2));
   // A cloned repository trying to turn the scan off and to report every command: both must be ignored.
@@ -189,6 +202,16 @@ describe('snippets link back to the code', () => {
         '}',
         '```',
       ].join('\n'));
+    });
+  });
+
+  test('a repository nested deeper than the Git extension scans still gets its permalink (SSH remote, GitLab)', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      const head = git(nested, 'rev-parse', 'HEAD');
+      const already = standIn.accepted.length;
+      await sendLines('vendor/libs/tool/lib.ts', 6, 6);
+      const body = (await nextMessage(already)).body;
+      assert.match(body.markdown.text, new RegExp(`\\[View on GitLab\\]\\(https://gitlab\\.com/octo/tool/-/blob/${head}/lib\\.ts#L6\\)`));
     });
   });
 

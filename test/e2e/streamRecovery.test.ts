@@ -65,9 +65,11 @@ describe('Stream mode recovers by itself', () => {
     await withScreenshotOnFailure(wb, t.name, async () => {
       gateway.failNextOpens({ status: 503, code: 'ServiceUnavailable' }, { status: 503, code: 'ServiceUnavailable' });
       await wb.runCommand('DingTalk: Start Gateway');
-      await wb.notification('Stream mode, 0 of 1 connected');
+      // What the user sees: not connected yet, reconnecting, and why.
+      const shown = await (await wb.notification('Stream mode, 0 of 1 connected')).innerText();
+      assert.match(shown, /"Streamer": reconnecting: DingTalk's Stream gateway answered HTTP 503, ServiceUnavailable/);
+      await wb.screenshot('stream-reconnecting-503');
       await waitUntil(() => /stream Streamer: reconnecting/.test(dingtalkLog()), 20_000, 'reconnecting in the log');
-      assert.match(dingtalkLog(), /HTTP 503/);
       await gateway.waitForConnections(1, 30_000);
       await waitUntil(() => /stream connected for Streamer/.test(dingtalkLog()), 20_000, 'connected in the log');
       assert.deepEqual(gateway.openRequests.map((r) => r.status), [503, 503, 200]);
@@ -81,10 +83,21 @@ describe('Stream mode recovers by itself', () => {
   test('403 QpsLimit is named as rate limiting (not wrong credentials) and retried', async (t) => {
     await withScreenshotOnFailure(wb, t.name, async () => {
       const accepted = gateway.accepted();
-      gateway.failNextOpens({ status: 403, code: 'Forbidden.AccessDenied.QpsLimitForApi', message: 'app qps limit' });
+      const opened = gateway.openRequests.length;
+      const qps = { status: 403, code: 'Forbidden.AccessDenied.QpsLimitForApi', message: 'app qps limit' };
+      // Throttled three times: the retries wait 1, 2 and 5 s, long enough to look while it is being retried.
+      gateway.failNextOpens(qps, qps, qps);
       // DingTalk's notice before it closes a connection: the client asks for a new one at once, and is throttled.
       gateway.sendSystemDisconnect();
+      await waitUntil(() => gateway.openRequests.length >= opened + 1, 20_000, 'the first throttled connection request');
+      await wb.runCommand('DingTalk: Show Gateway');
+      const shown = await (await wb.notification(/"Streamer": reconnecting: DingTalk is rate limiting/)).innerText();
+      assert.match(shown, /Stream mode, 0 of 1 connected · "Streamer": reconnecting: DingTalk is rate limiting connection requests for this app/);
+      assert.match(shown, /\(HTTP 403, Forbidden\.AccessDenied\.QpsLimitForApi/);
+      assert.doesNotMatch(shown, /refused the Client ID|Client Secret/);
+      await wb.screenshot('stream-rate-limited');
       await gateway.waitForAccepted(accepted + 1, 30_000);
+      assert.deepEqual(gateway.openRequests.slice(opened).map((r) => r.status), [403, 403, 403, 200]);
       const log = dingtalkLog();
       assert.match(log, /rate limiting connection requests for this app \(HTTP 403, Forbidden\.AccessDenied\.QpsLimitForApi/);
       assert.doesNotMatch(log, /refused the Client ID/);

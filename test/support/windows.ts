@@ -23,10 +23,10 @@ export function gatewayOwnerPid(server: CodeServer): number | undefined {
   }
 }
 
-/** The gateway's row in Show Status (the quick pick closed again). */
+/** Every row of Show Status, the gateway's lines included (the quick pick closed again). */
 export async function gatewayStatus(wb: Workbench): Promise<string> {
   await wb.runCommand('DingTalk: Show Status');
   const labels = await wb.quickPickLabels();
   await wb.pressEscape();
-  return labels.find((label) => label.includes('Gateway')) ?? labels.join(' | ');
+  return labels.join(' | ');
 }

@@ -55,3 +55,10 @@ test('direct chats are labelled, other message types are summarised, nothing mat
   assert.match(out, /\n\[picture\]\n/);
   assert.equal(transcript([], labels), 'NONE');
 });
+
+test('the user\'s own robot secrets pasted into a chat do not reach the model', () => {
+  const token = 'f00dfeed'.repeat(8);
+  const out = transcript([entry(`oops, the token is ${token} and SECabc12345`)], labels, 'n', [token, 'SECabc12345', 'short']);
+  assert.ok(!out.includes(token) && !out.includes('SECabc12345'), out);
+  assert.match(out, /oops, the token is \[secret removed\] and \[secret removed\]/);
+});

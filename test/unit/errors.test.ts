@@ -78,7 +78,7 @@ test('HTTP statuses: 5xx and 429 back off, other 4xx do not, 407 is the proxy', 
   }
   assert.deepEqual(explainHttpStatus(407), {
     kind: 'proxyAuth', retry: 'no', errmsg: 'HTTP 407',
-    message: 'The proxy refused the credentials (HTTP 407). Check http.proxyAuthorization or the user name and password in http.proxy. The message is kept.',
+    message: 'Proxy authentication failed (407 Proxy Authentication Required): the proxy refused the credentials. Check http.proxyAuthorization or the user name and password in http.proxy. The message is kept.',
   });
 });
 
@@ -142,7 +142,7 @@ test('through a proxy, the problem names it (host:port, never its credentials) a
   const auth = explainNetworkError(withCode('Proxy response (407) !== 200 when HTTP Tunneling', 'UND_ERR_ABORTED'), { proxy: 'proxy.corp:8080' });
   assert.equal(auth.kind, 'proxyAuth');
   assert.deepEqual(auth.args, ['proxy.corp:8080', '407']);
-  assert.match(auth.message, /The proxy \{0\} refused the credentials \(HTTP \{1\}\)/);
+  assert.match(auth.message, /^Proxy authentication failed \(407 Proxy Authentication Required\): the proxy \{0\} refused the credentials, answering HTTP \{1\}\./);
   const tinyproxy = explainNetworkError(withCode('Proxy response (401) !== 200 when HTTP Tunneling', 'UND_ERR_ABORTED'), { proxy: 'p:1' });
   assert.equal(tinyproxy.kind, 'proxyAuth', 'wrong credentials answered with 401 (tinyproxy)');
   assert.deepEqual(tinyproxy.args, ['p:1', '401']);

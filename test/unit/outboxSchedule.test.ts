@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { textMessage } from '../../src/core/messages';
 import { goTimes } from '../../src/core/send/outbox/schedule';
-import { emptyState, OutboxJob, OutboxState, RATE_MAX, RATE_WINDOW_MS } from '../../src/core/send/outbox/state';
+import { problem } from '../../src/core/errors';
+import { emptyState, OutboxJob, OutboxState, RATE_MAX, RATE_WINDOW_MS, releaseNotSent } from '../../src/core/send/outbox/state';
 
 const NOW = 1_700_000_000_000;
 
@@ -89,4 +90,23 @@ test('robots have their own windows', () => {
   const times = goTimes(stateWith([job('a'), job('b', { robotId: 'r2' })], { r1: full }), NOW);
   assert.equal(times.get('a'), NOW - 10_000 + RATE_WINDOW_MS);
   assert.equal(times.get('b'), NOW);
+});
+
+test('a delivery means the network is back: that robot\'s messages waiting out an offline backoff go at once, no others', () => {
+  const offline = problem('unreachable', 'backoff', { errmsg: 'ECONNREFUSED' });
+  const state = stateWith([
+    job('a', { retryAt: NOW + 5_000, attempts: 3, lastProblem: offline }),
+    job('b', { retryAt: NOW + 5_000, attempts: 2, lastProblem: problem('timeout', 'backoff') }),
+    job('c', { retryAt: NOW + 60_000, attempts: 1, lastProblem: problem('tlsUntrusted', 'no') }),
+    job('d', { robotId: 'r2', retryAt: NOW + 5_000, attempts: 3, lastProblem: offline }),
+    job('e', { state: 'failed', retryAt: NOW + 5_000, lastProblem: offline }),
+  ]);
+  releaseNotSent(state, 'r1');
+  const by = new Map(state.jobs.map((j) => [j.id, j]));
+  assert.equal(by.get('a')!.retryAt, undefined);
+  assert.equal(by.get('a')!.attempts, 0);
+  assert.equal(by.get('b')!.retryAt, undefined);
+  assert.equal(by.get('c')!.retryAt, NOW + 60_000, 'a certificate problem is not the network coming back');
+  assert.equal(by.get('d')!.retryAt, NOW + 5_000, 'another robot');
+  assert.equal(by.get('e')!.retryAt, NOW + 5_000, 'a failed message waits for the user');
 });

@@ -64,7 +64,7 @@ const reply = (status: number, body: unknown): typeof fetch => async () =>
 test('refused credentials in an error body are reported without the secret, and start() gives up', async () => {
   const cases: { fetchImpl: typeof fetch; pattern: RegExp }[] = [
     { fetchImpl: reply(200, { code: 'InvalidAuthentication', message: `secret ${APP.clientSecret} is wrong` }), pattern: /HTTP 200, InvalidAuthentication: secret \*\*\* is wrong/ },
-    { fetchImpl: reply(403, { code: 'Forbidden.AccessDenied', message: 'app not published' }), pattern: /HTTP 403, Forbidden.AccessDenied/ },
+    { fetchImpl: reply(400, { code: 'authFailed', message: 'bad sign' }), pattern: /HTTP 400, authFailed: bad sign/ },
   ];
   for (const c of cases) {
     const states: StreamState[] = [];
@@ -196,6 +196,25 @@ test('started during an outage (connections/open answers 503): reconnecting, the
   assert.equal(h.messages.length, 1);
 });
 
+test('at start only refused credentials give up: 403 (app not published), 400, 404 and a 502 page are retried', async (t) => {
+  const h = await setup(t);
+  h.standIn.failNextOpens(
+    { status: 403, code: 'Forbidden.AccessDenied', message: 'app not published' },
+    { status: 400, code: 'InvalidParameter', message: 'subscriptions' },
+    { status: 404, code: 'NotFound' },
+    { status: 502, code: '' },
+  );
+  await h.client.start();
+  assert.equal(h.client.state, 'connected');
+  assert.equal(h.errors.length, 4, h.errors.join('\n'));
+  assert.match(h.errors[0], /refused access for the Client ID "dingstreamtest0001" \(HTTP 403, Forbidden\.AccessDenied: app not published\).*published.*retrying/);
+  for (const error of h.errors) {
+    assert.doesNotMatch(error, /Client Secret/);
+    assert.match(error, /retrying/);
+  }
+  assert.deepEqual(h.standIn.openRequests.map((r) => r.status), [403, 400, 404, 502, 200]);
+});
+
 test('403 QpsLimit and 429 are named as rate limiting (not as wrong credentials) and retried', async (t) => {
   const h = await setup(t);
   h.standIn.failNextOpens(
@@ -226,4 +245,26 @@ test('the gateway URL must be https:, or http: to this computer only', async () 
     const client = new StreamClient({ ...APP, gatewayUrl, onMessage: () => undefined, fetchImpl: reply(401, { code: 'InvalidAuthentication' }) });
     await assert.rejects(client.start(), (e: unknown) => e instanceof StreamError && e.kind === 'auth');
   }
+});
+
+test('a certificate failure on the way to the Stream gateway says what is wrong, names the proxy, and is retried', async () => {
+  let calls = 0;
+  const fetchImpl: typeof fetch = async () => {
+    calls++;
+    const cause = Object.assign(new Error('self-signed certificate in certificate chain'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' });
+    throw Object.assign(new TypeError('fetch failed', { cause }), { proxy: 'proxy.corp:3128' });
+  };
+  const states: StreamState[] = [];
+  const client = new StreamClient({ ...APP, fetchImpl, backoffMs: [60_000], onMessage: () => undefined, onState: (s) => states.push(s) });
+  const started = client.start().catch((e: unknown) => e);
+  await client.firstAttempt();
+  const errors = states.filter((s): s is { error: string } => typeof s === 'object').map((s) => s.error);
+  assert.equal(errors.length, 1, errors.join('\n'));
+  assert.match(errors[0], /Through the proxy proxy\.corp:3128, DingTalk's certificate is not signed by a root certificate this computer trusts/);
+  assert.match(errors[0], /SELF_SIGNED_CERT_IN_CHAIN/);
+  assert.ok(errors[0].indexOf('root certificate') < errors[0].indexOf('proxyStrictSSL'), 'trusting the root comes first');
+  assert.equal(client.state, 'reconnecting');
+  assert.equal(calls, 1);
+  await client.stop();
+  assert.ok((await started) instanceof StreamError);
 });

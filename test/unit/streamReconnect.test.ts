@@ -123,6 +123,29 @@ test('after the computer slept (the wall clock jumped), the connection is replac
   assert.equal(h.messages.length, 1);
 });
 
+test('waking while a connection attempt hangs starts a fresh one at once, not after its timeout', async (t) => {
+  let wall = Date.now();
+  const asked: string[] = [];
+  let hung!: () => void;
+  const hanging = new Promise<void>((resolve) => { hung = resolve; });
+  // The first connections/open never answers (a socket that died with the sleep); later ones reach the stand-in.
+  const fetchImpl: typeof fetch = (input, init) => {
+    asked.push(String(input));
+    if (asked.length > 1) return fetch(input, init);
+    hung();
+    return new Promise((_, reject) => init?.signal?.addEventListener('abort', () => reject(new Error('aborted'))));
+  };
+  const h = await setup(t, {}, { now: () => wall, clockCheckMs: 20, backoffMs: [600_000], connectTimeoutMs: 600_000, fetchImpl });
+  const started = h.client.start();
+  await hanging;
+  wall += 60_000;
+  await started;
+  assert.equal(h.client.state, 'connected');
+  assert.equal(asked.length, 2);
+  assert.ok(h.errors.some((e) => /asleep/.test(e)), h.errors.join('\n'));
+  assert.ok(!h.errors.some((e) => /stopped/.test(e)), 'the abandoned attempt is not reported as a failure');
+});
+
 test('a small clock drift is not a sleep', async (t) => {
   let wall = Date.now();
   const h = await setup(t, {}, { now: () => wall, clockCheckMs: 20 });

@@ -31,9 +31,11 @@ const HIDDEN = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202
 // Session webhooks and robot webhooks pasted into a chat are not passed on either.
 const WEBHOOK_URL = /https?:\/\/[^\s]*\/robot\/(?:send|sendBySession)\?[^\s]*/gi;
 
-function messageText(m: InboundMessage): string {
+function messageText(m: InboundMessage, secrets: readonly string[]): string {
   const text = m.msgtype === 'text' ? (m.text?.content ?? '').replace(/\r\n?/g, '\n').replace(HIDDEN, '').trim() : summarize(m);
-  return text.replace(WEBHOOK_URL, '[webhook URL removed]');
+  // The user's own robot tokens and secrets, if someone pasted one into the chat, do not reach a model either.
+  const withoutSecrets = secrets.filter((v) => v.length >= 8).reduce((t, v) => t.split(v).join('[secret removed]'), text);
+  return withoutSecrets.replace(WEBHOOK_URL, '[webhook URL removed]');
 }
 
 /** A value inside the marker line: one line, no quotes or angle brackets (it cannot end the marker). */
@@ -50,7 +52,9 @@ export interface TranscriptLabels {
 }
 
 /** The messages as plain text, each between `<<<chat-message NONCE …>>>` and `<<<end NONCE>>>`. */
-export function transcript(entries: readonly ReceivedEntry[], labels: TranscriptLabels, nonce = randomBytes(6).toString('hex')): string {
+export function transcript(
+  entries: readonly ReceivedEntry[], labels: TranscriptLabels, nonce = randomBytes(6).toString('hex'), secrets: readonly string[] = [],
+): string {
   if (entries.length === 0) return labels.none;
   const blocks = entries.map((e) => {
     const m = e.message;
@@ -62,7 +66,7 @@ export function transcript(entries: readonly ReceivedEntry[], labels: Transcript
       `senderId="${attribute(senderUserId(m))}"`,
       `time="${new Date(m.createAt || e.receivedAt).toISOString()}"`,
     ];
-    return `<<<chat-message ${nonce} ${fields.join(' ')}>>>\n${messageText(m)}\n<<<end ${nonce}>>>`;
+    return `<<<chat-message ${nonce} ${fields.join(' ')}>>>\n${messageText(m, secrets)}\n<<<end ${nonce}>>>`;
   });
   return `${labels.preamble}\n\n${blocks.join('\n\n')}`;
 }

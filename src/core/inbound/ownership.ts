@@ -12,7 +12,7 @@ import { Lease } from '../send/outbox/lease';
 export type GatewayStatus =
   | { kind: 'stopped' }
   | { kind: 'listening'; url: string; publicUrl?: string; exposed?: boolean }
-  | { kind: 'stream'; connected: number; total: number };
+  | { kind: 'stream'; connected: number; total: number; /** A line for each app not connected: why. */ trouble?: string[] };
 
 export interface OwnerRecord {
   id: string;

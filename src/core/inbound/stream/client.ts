@@ -31,6 +31,8 @@ export class StreamClient {
   private readonly draining = new Set<Conn>();
   private reconnectTimer?: NodeJS.Timeout;
   private connecting = false;
+  /** Aborts the attempt in flight (a wake from sleep starts a fresh one rather than wait out its timeout). */
+  private attempt?: AbortController;
   private failures = 0;
   /** start()'s promise, settled by the first connection (or an authentication refusal, or stop()). */
   private startWaiter?: { resolve(): void; reject(error: StreamError): void };
@@ -132,7 +134,7 @@ export class StreamClient {
       ua: this.options.ua || DEFAULT_UA,
       fetchImpl: this.settings.fetchImpl,
       timeoutMs: this.settings.connectTimeoutMs,
-      stopped: this.abort?.signal,
+      stopped: this.attempt?.signal,
       redact: (text) => this.redact(text),
     });
   }
@@ -209,6 +211,11 @@ export class StreamClient {
     const epoch = this.epoch;
     if (!this.running) return;
     this.connecting = true;
+    const attempt = new AbortController();
+    this.attempt = attempt;
+    const stopped = this.abort?.signal;
+    const onStop = () => attempt.abort();
+    stopped?.addEventListener('abort', onStop, { once: true });
     try {
       const conn = await this.openConnection(epoch);
       if (epoch !== this.epoch || !this.running) {
@@ -219,6 +226,7 @@ export class StreamClient {
     } catch (error) {
       if (epoch !== this.epoch || !this.running) return;
       this.connecting = false;
+      if (attempt.signal.aborted) return this.scheduleReconnect(0); // abandoned for a fresh attempt (onWake)
       const failure = error instanceof StreamError ? error : new StreamError(this.redact(describe(error)), 'network');
       // Refused credentials before the first connection will not change by trying again; later, they may
       // be a passing fault of DingTalk's, so the connection keeps trying.
@@ -227,6 +235,8 @@ export class StreamClient {
       this.report(failure.message);
       this.scheduleReconnect();
       this.settleFirstAttempt();
+    } finally {
+      stopped?.removeEventListener('abort', onStop);
     }
   }
 
@@ -253,6 +263,10 @@ export class StreamClient {
       clearTimeout(this.reconnectTimer);
       this.reconnectTimer = undefined;
       this.scheduleReconnect(0);
+    } else if (this.connecting) {
+      // An attempt begun before the sleep may wait out its whole timeout on a dead socket: start afresh.
+      this.attempt?.abort();
+      for (const conn of this.pending) conn.ws.terminate();
     } else if (this.current) {
       // Closing it reconnects (onClose) at once rather than after the ping watchdog's 30 s.
       const conn = this.current;

@@ -1,6 +1,7 @@
 // One WebSocket to DingTalk's Stream gateway: opening it with a ticket, the ping watchdog that notices a dead
 // connection, and closing it without waiting out ws's 30-second close timeout.
 import WebSocket from 'ws';
+import { certificateOrProxyText } from '../../errors';
 import { StreamError } from './errors';
 import { describe } from './ticket';
 
@@ -53,7 +54,8 @@ export function handshake(conn: Conn, redact: (text: string) => string): Promise
   return new Promise<void>((resolve, reject) => {
     conn.ws.once('open', resolve);
     conn.ws.once('close', () => {
-      const reason = conn.lastError ? describe(conn.lastError) : 'closed during the handshake';
+      const error = conn.lastError;
+      const reason = error ? certificateOrProxyText(error) ?? describe(error) : 'closed during the handshake';
       reject(new StreamError(redact(`the Stream connection failed: ${reason}`), 'network'));
     });
   });

@@ -1,8 +1,10 @@
 // The first step of DingTalk's Stream protocol: POST the app's credentials and subscriptions to the gateway's
 // `connections/open`, answered with a WebSocket endpoint and a single-use ticket (valid 90 s). What each
-// answer means: refused credentials ('auth', not retried at start), throttling ('rateLimited', retried),
-// an outage or no answer ('network'), anything malformed ('protocol'). Nothing here ever quotes the secret.
+// answer means: refused credentials ('auth': 401 or an authentication code, not retried at start), throttling
+// ('rateLimited', retried), an outage, no answer or any other refusal ('network', retried), anything malformed
+// ('protocol'). Nothing here ever quotes the secret.
 import { networkInterfaces } from 'node:os';
+import { certificateOrProxyText } from '../../errors';
 import { isLoopbackHost } from '../../text/loopback';
 import { StreamError } from './errors';
 
@@ -56,6 +58,14 @@ function isRateLimit(status: number, code: string | undefined): boolean {
   return status === 429 || (status === 403 && !!code && /qps|limit|throttl/i.test(code));
 }
 
+/**
+ * Refused credentials, the one answer not worth retrying at start: 401, or a code that names authentication
+ * (InvalidAuthentication, authFailed) whatever the status. Anything else may pass: an outage, a proxy's page.
+ */
+function isAuthRefusal(status: number, code: string | undefined): boolean {
+  return status === 401 || (!!code && /auth/i.test(code) && !/authori[sz]ed/i.test(code));
+}
+
 /** Asks the gateway for a WebSocket endpoint and a ticket; throws a StreamError saying what went wrong. */
 export async function requestTicket(request: TicketRequest): Promise<{ endpoint: string; ticket: string }> {
   const body = {
@@ -84,7 +94,8 @@ export async function requestTicket(request: TicketRequest): Promise<{ endpoint:
   } catch (error) {
     if (stopped?.aborted) throw new StreamError('the Stream client was stopped before it connected', 'stopped');
     if (timeout.signal.aborted) throw new StreamError(`DingTalk's Stream gateway did not answer within ${request.timeoutMs} ms`, 'network');
-    throw new StreamError(request.redact(`could not reach DingTalk's Stream gateway: ${describe(error)}`), 'network');
+    const explained = certificateOrProxyText(error, (error as { proxy?: string }).proxy);
+    throw new StreamError(request.redact(`could not reach DingTalk's Stream gateway: ${explained ?? describe(error)}`), 'network');
   } finally {
     clearTimeout(timer);
   }
@@ -97,20 +108,29 @@ export async function requestTicket(request: TicketRequest): Promise<{ endpoint:
   const code = isObject(json) && typeof json.code === 'string' ? json.code : undefined;
   const message = isObject(json) && typeof json.message === 'string' ? json.message : undefined;
   const detail = request.redact([code, message].filter(Boolean).join(': ').slice(0, 300));
+  const answer = `HTTP ${status}${detail ? `, ${detail}` : ''}`;
   if (isRateLimit(status, code)) {
-    const answer = `HTTP ${status}${detail ? `, ${detail}` : ''}`;
     throw new StreamError(`DingTalk is rate limiting connection requests for this app (${answer}); retrying`, 'rateLimited', status);
   }
-  if ((status >= 400 && status < 500) || (status < 300 && code && !(isObject(json) && json.endpoint))) {
+  if (isAuthRefusal(status, code)) {
     throw new StreamError(
-      `DingTalk refused the Client ID "${request.clientId}" and its Client Secret (HTTP ${status}${detail ? `, ${detail}` : ''}). ` +
+      `DingTalk refused the Client ID "${request.clientId}" and its Client Secret (${answer}). ` +
         'Check both in the DingTalk developer console, and that the app is published with its robot in Stream mode.',
       'auth',
       status,
     );
   }
+  if (status === 403) {
+    // Not the credentials (those are 401): access to this app, e.g. not published yet. It may be granted any time.
+    throw new StreamError(
+      `DingTalk refused access for the Client ID "${request.clientId}" (${answer}). ` +
+        'Check that the app is published with its robot in Stream mode; retrying',
+      'network',
+      status,
+    );
+  }
   if (status < 200 || status >= 300) {
-    throw new StreamError(`DingTalk's Stream gateway answered HTTP ${status}${detail ? ` (${detail})` : ''}`, 'network', status);
+    throw new StreamError(`DingTalk's Stream gateway answered ${answer}; retrying`, 'network', status);
   }
   if (!isObject(json) || typeof json.endpoint !== 'string' || !json.endpoint || typeof json.ticket !== 'string' || !json.ticket) {
     throw new StreamError('DingTalk\'s Stream gateway answered without an endpoint and a ticket', 'protocol', status);

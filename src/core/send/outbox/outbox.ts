@@ -14,7 +14,7 @@ import { maskSecrets } from '../../webhookUrl';
 import { Lease } from './lease';
 import {
   delayFor, dueJobs, emptyState, moveSend, NOT_SENT_BACKOFF_MS, nextWake, OutboxJob, OutboxState, pauseRobot, pruneWindows, recordSend,
-  RobotStats, SenderInfo, SENT_KEPT, SERVER_BACKOFF_MS, settleOrphans, statsOf, THROTTLE_MS, unrecordSend,
+  releaseNotSent, RobotStats, SenderInfo, SENT_KEPT, SERVER_BACKOFF_MS, settleOrphans, statsOf, THROTTLE_MS, unrecordSend,
 } from './state';
 import { OutboxStore } from './store';
 
@@ -370,6 +370,7 @@ export function settle(s: OutboxState, claim: Claim, outcome: SendOutcome, now: 
     job.attempts = 0;
     job.lastProblem = undefined;
     job.retryAt = undefined;
+    releaseNotSent(s, job.robotId);
     if (job.sentParts >= job.parts.length) {
       s.jobs = s.jobs.filter((j) => j !== job);
       s.sent = [...s.sent, { id: job.id, robotId: job.robotId, label: job.label, parts: job.parts.length, at: now }].slice(-SENT_KEPT);

@@ -71,8 +71,11 @@ export const RATE_MAX = 20;
 export const RATE_WINDOW_MS = 62_000;
 export const THROTTLE_MS = 600_000;
 export const SENT_KEPT = 50;
-/** Not sent at all (offline, refused connection): cheap to try again, so soon, capped at 10 s. */
-export const NOT_SENT_BACKOFF_MS = [1_000, 2_000, 5_000, 10_000];
+/**
+ * Not sent at all (offline, refused connection): cheap to try again (one connection attempt), so soon, capped
+ * at 5 s, so that messages go within seconds of the network coming back (no signal for that reaches us).
+ */
+export const NOT_SENT_BACKOFF_MS = [1_000, 2_000, 5_000];
 /** DingTalk answered 5xx: it saw the request; wait longer. */
 export const SERVER_BACKOFF_MS = [5_000, 15_000, 30_000, 60_000];
 
@@ -259,4 +262,16 @@ function restoredJob(raw: unknown): OutboxJob | undefined {
     state: j.state === 'failed' || j.state === 'uncertain' ? j.state : 'waiting',
     label: typeof j.label === 'string' ? j.label : '',
   };
+}
+
+/** Problems of a try that never left this computer because the network was down or DingTalk out of reach. */
+const OFFLINE = new Set<DingTalkProblem['kind']>(['unreachable', 'timeout']);
+
+/** A delivery to this robot went through, so the network is back: its messages waiting out an offline backoff go now. */
+export function releaseNotSent(s: OutboxState, robotId: string): void {
+  for (const other of s.jobs) {
+    if (other.robotId !== robotId || other.state !== 'waiting' || !other.lastProblem || !OFFLINE.has(other.lastProblem.kind)) continue;
+    other.retryAt = undefined;
+    other.attempts = 0;
+  }
 }
