@@ -14,6 +14,7 @@ import type { Log } from './log';
 import { vscodeDispatchers } from './network';
 import { RobotConfig, RobotCredentials, RobotStore } from './robots';
 import { errorMessage } from './core/text/errorMessage';
+import { watchNetwork } from './core/net/networkWatch';
 
 export interface LastResult {
   ok: boolean;
@@ -77,6 +78,7 @@ export class SendService implements vscode.Disposable {
   private client?: RobotClient;
   private queue?: Outbox;
   private queueReady?: Promise<Outbox>;
+  private stopWatchingNetwork?: () => void;
   private sending = 0;
 
   constructor(
@@ -118,6 +120,15 @@ export class SendService implements vscode.Disposable {
       });
       outbox.onError((error) => this.log.error(`outbox: ${errorMessage(error)}`));
       this.queue = outbox;
+      // Only the window that sends watches: it is the one that tries again.
+      const stopWatching = watchNetwork({
+        active: () => outbox.isSender && this.state().offline > 0,
+        onChange: () => {
+          this.log.info('network: this computer\'s addresses changed; messages waiting offline are tried now');
+          void outbox.networkChanged().catch((error: unknown) => this.log.error(`outbox: ${errorMessage(error)}`));
+        },
+      });
+      this.stopWatchingNetwork = stopWatching;
       await outbox.start();
       this.log.info(`outbox: shared by every window; this window (extension host ${process.pid}) ${outbox.isSender ? 'sends' : 'follows'}`);
       sending = outbox.isSender;
@@ -284,6 +295,7 @@ export class SendService implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.stopWatchingNetwork?.();
     void this.queue?.close();
     this.changed.dispose();
   }

@@ -44,9 +44,11 @@ export class Workbench {
     const input = this.page.locator('.quick-input-widget input');
     await input.waitFor({ state: 'visible' });
     await input.fill(relative);
-    await this.page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor();
+    // Enter opens the focused row: wait until the search has put this file there (not a recently opened one).
+    const folder = path.dirname(relative).split('/').pop() ?? '';
+    await this.page.locator('.quick-input-list .monaco-list-row.focused', { hasText: name }).filter({ hasText: folder }).first().waitFor();
     await input.press('Enter');
-    await this.page.locator(`.tab[data-resource-name="${name}"], .tab:has-text("${name}")`).first().waitFor();
+    await this.page.locator(`.tab.active[data-resource-name="${name}"], .tab.active:has-text("${name}")`).first().waitFor();
   }
 
   async runCommand(title: string): Promise<void> {

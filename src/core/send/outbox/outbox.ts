@@ -13,9 +13,10 @@ import type { RobotMessage } from '../../messages';
 import { maskSecrets } from '../../webhookUrl';
 import { Lease } from './lease';
 import {
-  delayFor, dueJobs, emptyState, moveSend, NOT_SENT_BACKOFF_MS, nextWake, OutboxJob, OutboxState, pauseRobot, pruneWindows, recordSend,
-  releaseNotSent, RobotStats, SenderInfo, SENT_KEPT, SERVER_BACKOFF_MS, settleOrphans, statsOf, THROTTLE_MS, unrecordSend,
+  delayFor, dueJobs, emptyState, nextWake, OutboxJob, OutboxState, pruneWindows, recordSend, releaseNotSent, RobotStats, SenderInfo,
+  SENT_KEPT, settleOrphans, statsOf,
 } from './state';
+import { settle, type Claim } from './settle';
 import { OutboxStore } from './store';
 
 /** Delivered; refused (kept as failed or uncertain); or deferred (still waiting, tried again at `retryAt`). */
@@ -38,14 +39,6 @@ export interface OutboxOptions {
 }
 
 const DISCARDED: JobOutcome = { ok: false, problem: problem('notConfigured', 'no', { errmsg: 'discarded' }) };
-
-/**
- * Failures before the request left this machine that only the user's setup can fix (a certificate, the
- * proxy): the message was not sent, so it is tried again, at the slower pace of a server error.
- */
-const NEVER_LEFT = new Set<DingTalkProblem['kind']>(['tlsFailed', 'tlsUntrusted', 'tlsHostMismatch', 'tlsExpired', 'proxyFailed', 'proxyAuth']);
-
-type Claim = { job: OutboxJob; part: number; at: number; attemptId: string };
 
 export class Outbox {
   readonly owner = `${process.pid}-${randomUUID().slice(0, 8)}`;
@@ -139,6 +132,13 @@ export class Outbox {
       job.attempts = 0;
       job.lastProblem = undefined;
       job.inFlight = undefined;
+    });
+  }
+
+  /** The network changed (an address came or went): messages waiting out an offline backoff go now. */
+  async networkChanged(): Promise<void> {
+    await this.change((s) => {
+      for (const robotId of new Set(s.jobs.map((j) => j.robotId))) releaseNotSent(s, robotId);
     });
   }
 
@@ -353,45 +353,5 @@ export class Outbox {
 
   private report(error: unknown): void {
     for (const listener of [...this.errorListeners]) listener(error);
-  }
-}
-
-/** What one request's outcome does to its job (if the job is still the one that was claimed). */
-export function settle(s: OutboxState, claim: Claim, outcome: SendOutcome, now: number): void {
-  const job = s.jobs.find((j) => j.id === claim.job.id);
-  if (!job || job.inFlight?.attemptId !== claim.attemptId) return; // discarded or retried meanwhile
-  delete job.inFlight;
-  // It reached DingTalk somewhere between the claim and now: count it at the later moment.
-  const reached = outcome.ok || outcome.problem.errcode !== undefined || ['serverError', 'mayHaveBeenDelivered'].includes(outcome.problem.kind);
-  if (reached) moveSend(s, job.robotId, claim.at, now);
-  if (outcome.ok) {
-    job.sentParts = claim.part + 1;
-    job.state = 'waiting';
-    job.attempts = 0;
-    job.lastProblem = undefined;
-    job.retryAt = undefined;
-    releaseNotSent(s, job.robotId);
-    if (job.sentParts >= job.parts.length) {
-      s.jobs = s.jobs.filter((j) => j !== job);
-      s.sent = [...s.sent, { id: job.id, robotId: job.robotId, label: job.label, parts: job.parts.length, at: now }].slice(-SENT_KEPT);
-    }
-    return;
-  }
-  const found = outcome.problem;
-  job.lastProblem = found;
-  if (found.kind === 'mayHaveBeenDelivered') {
-    job.state = 'uncertain';
-  } else if (found.retry === 'rateLimited') {
-    pauseRobot(s, job.robotId, now + THROTTLE_MS);
-  } else if (found.retry === 'backoff' || NEVER_LEFT.has(found.kind)) {
-    // Not sent (offline, refused connection, TLS or the proxy refused): kept with its reason, tried again, capped.
-    const reachedDingTalk = found.kind === 'serverError';
-    if (!reachedDingTalk) unrecordSend(s, job.robotId, claim.at);
-    const delays = reachedDingTalk || NEVER_LEFT.has(found.kind) ? SERVER_BACKOFF_MS : NOT_SENT_BACKOFF_MS;
-    const attempts = job.attempts ?? 0;
-    job.retryAt = now + delays[Math.min(attempts, delays.length - 1)];
-    job.attempts = attempts + 1;
-  } else {
-    job.state = 'failed';
   }
 }
