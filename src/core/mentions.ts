@@ -21,8 +21,9 @@ export function parseMentions(text: string): Mentions {
   const userIds = new Set<string>();
   let isAtAll = false;
   if (!text.includes('@')) return { atMobiles: [], atUserIds: [], isAtAll };
-  // Without a backtick or tilde there is no code to blank out.
-  const prose = text.includes('`') || text.includes('~') ? blankOutCode(text) : text;
+  // Without a backtick or tilde there is no code to blank out; without `>`, no quoted line.
+  const unquoted = text.includes('>') ? blankOutQuotes(text) : text;
+  const prose = unquoted.includes('`') || unquoted.includes('~') ? blankOutCode(unquoted) : unquoted;
   for (let at = prose.indexOf('@'); at !== -1; at = prose.indexOf('@', at + 1)) {
     const before = at > 0 ? prose[at - 1] : '';
     if (before && !WHITESPACE.test(before) && !OPENERS.includes(before)) continue;
@@ -34,6 +35,14 @@ export function parseMentions(text: string): Mentions {
     else userIds.add(name);
   }
   return { atMobiles: [...mobiles], atUserIds: [...userIds], isAtAll };
+}
+
+/**
+ * Overwrites block-quoted lines (`> …`, as Quote writes someone else's words) with spaces, same length: a mention
+ * in what someone else wrote is theirs, not a notification the writer asks for.
+ */
+function blankOutQuotes(text: string): string {
+  return text.replace(/^ {0,3}>.*$/gm, (line) => ' '.repeat(line.length));
 }
 
 // Not a space: text right after a code span must not look like it starts a new word.

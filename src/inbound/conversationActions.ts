@@ -122,7 +122,8 @@ export class ConversationActions {
   async quote(node?: ConversationNode): Promise<void> {
     const target = this.resolve(node);
     if (!target?.message) return this.reply(node);
-    const quoted = `> ${target.message.senderNick}: ${target.message.text}`.replace(/\r?\n/g, '\\n');
+    // Every line block-quoted: the quote shows as one, and a mention inside it notifies nobody (parseMentions).
+    const quoted = `${target.message.senderNick}: ${target.message.text}`.split(/\r?\n/).map((line) => `> ${line}`).join('\\n');
     await this.reply(node, `${quoted}\\n\\n`);
   }
 

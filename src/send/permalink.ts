@@ -56,9 +56,7 @@ async function openEnclosing(api: GitApi, uri: vscode.Uri): Promise<GitRepositor
   if (!api.openRepository) return undefined;
   for (let dir = path.dirname(uri.fsPath); ; dir = path.dirname(dir)) {
     if (fs.existsSync(path.join(dir, '.git'))) {
-      const repository = await api.openRepository(vscode.Uri.file(dir));
-      await repository?.status?.();
-      return repository ?? undefined;
+      return (await api.openRepository(vscode.Uri.file(dir))) ?? undefined;
     }
     if (path.dirname(dir) === dir) return undefined;
   }
@@ -89,6 +87,9 @@ async function gitOrigin(uri: vscode.Uri, isDirty: boolean, startLine?: number, 
     const api = await gitApi();
     const repository = api ? api.getRepository(uri) ?? await openEnclosing(api, uri) : undefined;
     if (!repository) return undefined;
+    // The Git extension notices a commit made outside VS Code a moment later: read HEAD now, so a link never names
+    // the commit before (whose lines may differ).
+    await repository.status?.();
     const head = repository.state.HEAD;
     const upstream = head?.upstream;
     const remote = repository.state.remotes.find((r) => r.name === upstream?.remote);

@@ -197,6 +197,26 @@ describe('conversations', () => {
     });
   });
 
+  test('Quote in Reply quotes every line of the message, and an @all inside the quote notifies nobody', async (t) => {
+    await withScreenshotOnFailure(wb, t.name, async () => {
+      await postCallback({ text: '@all please check the deploy\nit is red' });
+      await messageRow(wb, 'Li Lei', 'please check the deploy').waitFor();
+      const before = standIn.sessionReplies.length;
+      await keyboardAction(wb, 'please check the deploy', 'Quote in Reply');
+      await wb.pick('Markdown');
+      // The box starts with "> " (a quote), which answerInputBox would take for the Command Palette: typed here.
+      await wb.page.waitForFunction(() => (document.querySelector('.quick-input-widget input') as HTMLInputElement | null)
+        ?.value.startsWith('> Li Lei: @all please check the deploy\\n> it is red'));
+      const input = wb.page.locator('.quick-input-widget input');
+      await input.press('End');
+      await input.pressSequentially('on it');
+      await input.press('Enter');
+      const [reply] = (await standIn.waitForSessionReplies(before + 1)).slice(before);
+      assert.equal(reply.body.markdown.text, '> Li Lei: @all please check the deploy\n> it is red\n\non it');
+      assert.equal(reply.body.at, undefined, 'nobody notified: the @all is in the quote');
+    });
+  });
+
   test('an expired session webhook is explained and the group fallback posts through the robot', async (t) => {
     await withScreenshotOnFailure(wb, t.name, async () => {
       await postCallback({ text: 'an old question', conversationId: 'cid-old', title: 'Old Team', expiresIn: -60_000 });

@@ -110,3 +110,11 @@ test('the Mention… choice notifies exactly who was picked, adding @id to the t
   assert.deepEqual(notifiedBy([everyone]), { everyone: true, people: [] });
   assert.deepEqual(notifiedBy([some]), { everyone: false, people: ['13800138000', 'alice'] });
 });
+
+test('a mention inside a block quote (someone else\'s words, as Quote writes them) notifies nobody', () => {
+  assert.deepEqual(parseMentions('> Eve: @all please look\n> and @13800000000 too\n\n@13800138000 on it'), {
+    atMobiles: ['13800138000'], atUserIds: [], isAtAll: false,
+  });
+  assert.equal(parseMentions('> @all').isAtAll, false);
+  assert.equal(parseMentions('a > b @all').isAtAll, true, 'a > inside a line is not a quote');
+});
