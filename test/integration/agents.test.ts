@@ -120,7 +120,7 @@ describe('chat agents and the exported API', function () {
   it('bad input is refused with a clear reason and no confirmation', async () => {
     const before = standIn.requests.length;
     await assert.rejects(Promise.resolve(vscode.lm.invokeTool('dingtalk_send_message', { toolInvocationToken: undefined, input: { robot: 'Marketing', text: 'hi' } })),
-      /There is no DingTalk robot named "Marketing". Robots: "Team", "Releases"/);
+      /There is no DingTalk robot named "Marketing". Robots: "Team", "Releases", "Fields"/);
     await assert.rejects(Promise.resolve(vscode.lm.invokeTool('dingtalk_send_message', { toolInvocationToken: undefined, input: { text: 'pay \u202Eexe.pdf' } })),
       /invisible control character \(U\+202E\)/);
     assert.equal(standIn.requests.length, before);
@@ -192,7 +192,7 @@ describe('chat agents and the exported API', function () {
     const requests = standIn.requests.length;
     // The modal cannot show while extension tests run: an unconfirmed message must not go out.
     assert.deepEqual(await api.send('Team', 'maybe later'), { status: 'declined', reason: 'The user did not confirm the message. Nothing was sent.' });
-    assert.deepEqual(await api.send('Nobody', 'x'), { status: 'invalid', reason: 'There is no DingTalk robot named "Nobody". Robots: "Team", "Releases".' });
+    assert.deepEqual(await api.send('Nobody', 'x'), { status: 'invalid', reason: 'There is no DingTalk robot named "Nobody". Robots: "Team", "Releases", "Fields".' });
     assert.equal(standIn.requests.length, requests);
   });
 
