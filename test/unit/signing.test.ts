@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { constantTimeEqual, signature, signedWebhookUrl, verifySignature } from '../../src/core/signing';
+import { constantTimeEqual, signature, signedWebhookUrl, timestampSigner, verifySignature } from '../../src/core/signing';
 
 // Vectors computed outside Node with:
 //   printf '%s\n%s' "$TS" "$SECRET" | openssl dgst -sha256 -hmac "$SECRET" -binary | base64
@@ -75,4 +75,15 @@ test('constantTimeEqual', () => {
   assert.equal(constantTimeEqual('', ''), true);
   assert.equal(constantTimeEqual('密', '密'), true);
   assert.equal(constantTimeEqual('密', '蜜'), false);
+});
+
+test('the gateway\'s signer is HMAC-SHA256 exactly: short, 64-byte, long and non-ASCII secrets, many timestamps', () => {
+  const secrets = [SECRET, 'x', 'k'.repeat(64), 'L'.repeat(65), 'S'.repeat(200), '密钥-秘密-🔑-secret', 'SEC' + 'ab'.repeat(31)];
+  for (const secret of secrets) {
+    const sign = timestampSigner(secret);
+    for (const ts of ['0', '1', '1700000000000', '9999999999999999', String(Date.now())]) {
+      assert.equal(sign(ts), signature(secret, ts), `${secret.length}-char secret, timestamp ${ts}`);
+    }
+  }
+  assert.equal(timestampSigner(SECRET)(String(TS)), SIGN, 'the openssl vector');
 });

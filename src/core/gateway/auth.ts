@@ -1,6 +1,6 @@
 // Which robot signed an inbound request, from its headers alone (the body is not read until this says yes).
 import type { IncomingHttpHeaders } from 'node:http';
-import { constantTimeEqual, signature, timestampFresh } from '../signing';
+import { constantTimeEqual, timestampFresh, timestampSigner } from '../signing';
 import type { AuthFailure } from './server';
 
 /** One robot's inbound credentials, kept in memory while the gateway runs. */
@@ -74,6 +74,19 @@ export function authenticateInbound(keys: readonly InboundKey[], headers: Incomi
  */
 const recentSigns = new WeakMap<InboundKey, Map<string, string>>();
 export const RECENT_SIGNS_PER_KEY = 64;
+/** Each key's signers, by secret (a key changed in place gets a new one). */
+const signers = new WeakMap<InboundKey, Map<string, (timestamp: string) => string>>();
+
+function signerFor(key: InboundKey, secret: string): (timestamp: string) => string {
+  let mine = signers.get(key);
+  if (!mine) signers.set(key, (mine = new Map()));
+  let sign = mine.get(secret);
+  if (!sign) {
+    if (mine.size >= 4) mine.clear();
+    mine.set(secret, (sign = timestampSigner(secret)));
+  }
+  return sign;
+}
 
 function expectedSign(key: InboundKey, secret: string, timestamp: string): string {
   let recent = recentSigns.get(key);
@@ -81,7 +94,7 @@ function expectedSign(key: InboundKey, secret: string, timestamp: string): strin
   const id = `${timestamp}\n${secret}`; // the secret too: a key changed in place must not keep its old signatures
   let expected = recent.get(id);
   if (expected === undefined) {
-    expected = signature(secret, timestamp);
+    expected = signerFor(key, secret)(timestamp);
     if (recent.size >= RECENT_SIGNS_PER_KEY) recent.delete(recent.keys().next().value as string); // the oldest
     recent.set(id, expected);
   }
