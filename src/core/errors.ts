@@ -232,7 +232,8 @@ export function certificateOrProxyText(error: unknown, proxy?: string): string |
   const found = explainNetworkError(error, { proxy });
   if (!/^(tls|proxy)/.test(found.kind)) return undefined;
   const args = found.args ?? [];
-  const text = found.message.replace(/\{(\d)\}/g, (_, i: string) => args[Number(i)] ?? '');
+  // Said of messages being sent; not of a connection.
+  const text = found.message.replace(/\{(\d)\}/g, (_, i: string) => args[Number(i)] ?? '').replace(/ The message is kept\.$/, '');
   return `${text} (${found.errmsg ?? found.kind})`;
 }
 

@@ -43,7 +43,8 @@ export function renderChunk(text: string, chunk: Chunk): string {
  * Markdown titles get ` (i/N)`, text parts start with `(i/N) `.
  *
  * Mentions: the `at` object goes on the LAST part only, so the notification arrives when the
- * whole message is there. The `@…` text stays where it was written; because DingTalk only
+ * whole message is there; earlier parts of a message that notifies anyone say "nobody".
+ * The `@…` text stays where it was written; because DingTalk only
  * notifies people whose `@…` is also in the same message's text, any mention not already in
  * the last part is repeated on a final line of it.
  *

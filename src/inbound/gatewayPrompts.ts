@@ -12,7 +12,9 @@ export function statusLine(s: GatewayStatus): string {
 
 /** Why Stream connections are not up, one line each (already plain text). */
 export function troubleLines(s: GatewayStatus): string[] {
-  return s.kind === 'stream' ? s.trouble ?? [] : [];
+  // Another window's status comes from a file: only its text lines are taken.
+  if (s.kind !== 'stream' || !Array.isArray(s.trouble)) return [];
+  return s.trouble.filter((line): line is string => typeof line === 'string');
 }
 
 /** The status lines of a gateway another window runs (its workspace name is the user's to recognise). */

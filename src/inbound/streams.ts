@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import type { InboundMessage } from '../core/gateway/callback';
 import type { StreamClient } from '../core/stream';
-import type { StreamState } from '../core/inbound/stream/options';
+import { nextAppStatus, type AppStatus } from '../core/inbound/stream/appStatus';
 import { plainText } from '../core/text/untrusted';
 import type { Log } from '../log';
 import { streamNetwork } from '../network';
@@ -32,12 +32,7 @@ export interface StreamHandlers {
   changed(connected: number, trouble: string[]): void;
 }
 
-/** One app's connection as the user sees it: up, or not, and the last reason it is not. */
-interface AppState {
-  name: string;
-  state: Exclude<StreamState, { error: string }> | 'failed';
-  problem?: string;
-}
+type AppState = AppStatus & { name: string };
 
 function troubleLine(app: AppState): string | undefined {
   if (app.state === 'connected' || app.state === 'stopped') return undefined;
@@ -61,7 +56,6 @@ export async function openStreams(apps: StreamApp[], log: Log, handlers: StreamH
   };
   const clients: StreamClient[] = [];
   for (const app of apps) {
-    const mine = states.get(app.robot.id)!;
     const client = new Client({
       clientId: app.clientId,
       clientSecret: app.clientSecret,
@@ -69,17 +63,10 @@ export async function openStreams(apps: StreamApp[], log: Log, handlers: StreamH
       ...network,
       onMessage: (message) => handlers.receive(message, app.robot.id).then(() => undefined),
       onState: (state) => {
-        if (typeof state === 'object') {
-          log.warn(`stream ${app.robot.name}: ${state.error}`);
-          // A problem is reported, then the state again; a refusal at start leaves the client stopped with it.
-          // While connected, only a reason for reconnecting is the connection's (not a message's) problem.
-          if (mine.state !== 'connected' || /reconnecting/.test(state.error)) mine.problem = state.error;
-          if (mine.state === 'connecting') mine.state = 'failed';
-        } else {
-          if (state === 'reconnecting') log.info(`stream ${app.robot.name}: reconnecting`);
-          mine.state = state;
-          if (state === 'connected') mine.problem = undefined;
-        }
+        if (typeof state === 'object') log.warn(`stream ${app.robot.name}: ${state.error}`);
+        else if (state === 'reconnecting') log.info(`stream ${app.robot.name}: reconnecting`);
+        const gaveUp = typeof client.state === 'object';
+        states.set(app.robot.id, { name: app.robot.name, ...nextAppStatus(states.get(app.robot.id)!, state, gaveUp) });
         publish();
       },
     });

@@ -48,17 +48,35 @@ async function gitApi(): Promise<GitApi | undefined> {
   return api;
 }
 
-/**
- * The repository around a file the Git extension has not opened (not scanned yet, or deeper than its scan depth),
- * opened through its API, with its state read.
- */
-async function openEnclosing(api: GitApi, uri: vscode.Uri): Promise<GitRepository | undefined> {
-  if (!api.openRepository) return undefined;
+/** The innermost folder holding a `.git` around `uri`, searched up to its workspace folder only (never beyond it). */
+function nearestRepositoryRoot(uri: vscode.Uri): string | undefined {
+  const folder = vscode.workspace.getWorkspaceFolder(uri)?.uri.fsPath;
+  if (!folder) return undefined;
   for (let dir = path.dirname(uri.fsPath); ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, '.git'))) {
-      return (await api.openRepository(vscode.Uri.file(dir))) ?? undefined;
-    }
-    if (path.dirname(dir) === dir) return undefined;
+    if (fs.existsSync(path.join(dir, '.git'))) return dir;
+    if (dir === folder || path.dirname(dir) === dir || !dir.startsWith(folder)) return undefined;
+  }
+}
+
+/**
+ * The file's own repository: the one the Git extension has, unless the file sits in a repository nested inside
+ * it (or one the extension has not opened yet, e.g. deeper than its scan depth), which is opened through its API.
+ */
+async function repositoryOf(api: GitApi, uri: vscode.Uri): Promise<GitRepository | undefined> {
+  const known = api.getRepository(uri) ?? undefined;
+  const root = nearestRepositoryRoot(uri);
+  if (!root || (known && path.relative(known.rootUri.fsPath, root) === '') || !api.openRepository) return known;
+  return (await api.openRepository(vscode.Uri.file(root))) ?? known;
+}
+
+/** Reads HEAD now (the Git extension notices a commit made outside VS Code a moment later), at most 3 s. */
+async function refreshed(repository: GitRepository): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<void>((resolve) => { timer = setTimeout(resolve, 3_000); });
+  try {
+    await Promise.race([repository.status?.(), limit]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -85,11 +103,10 @@ async function gitOrigin(uri: vscode.Uri, isDirty: boolean, startLine?: number, 
   if (uri.scheme !== 'file') return undefined;
   try {
     const api = await gitApi();
-    const repository = api ? api.getRepository(uri) ?? await openEnclosing(api, uri) : undefined;
+    const repository = api ? await repositoryOf(api, uri) : undefined;
     if (!repository) return undefined;
-    // The Git extension notices a commit made outside VS Code a moment later: read HEAD now, so a link never names
-    // the commit before (whose lines may differ).
-    await repository.status?.();
+    // So that a link never names the commit before (whose lines may differ).
+    await refreshed(repository);
     const head = repository.state.HEAD;
     const upstream = head?.upstream;
     const remote = repository.state.remotes.find((r) => r.name === upstream?.remote);

@@ -58,7 +58,8 @@ test('direct chats are labelled, other message types are summarised, nothing mat
 
 test('the user\'s own robot secrets pasted into a chat do not reach the model', () => {
   const token = 'f00dfeed'.repeat(8);
-  const out = transcript([entry(`oops, the token is ${token} and SECabc12345`)], labels, 'n', [token, 'SECabc12345', 'short']);
+  const url = `https://oapi.dingtalk.com/robot/send?access_token=${token}`;
+  const out = transcript([entry(`oops, the token is ${token} and SECabc12345, see ${url} ok`)], labels, 'n', [token, 'SECabc12345', 'short']);
   assert.ok(!out.includes(token) && !out.includes('SECabc12345'), out);
-  assert.match(out, /oops, the token is \[secret removed\] and \[secret removed\]/);
+  assert.match(out, /oops, the token is \[secret removed\] and \[secret removed\], see \[webhook URL removed\] ok/);
 });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { textMessage } from '../../src/core/messages';
 import { goTimes } from '../../src/core/send/outbox/schedule';
 import { problem } from '../../src/core/errors';
+import { settle } from '../../src/core/send/outbox/settle';
 import { emptyState, OutboxJob, OutboxState, RATE_MAX, RATE_WINDOW_MS, releaseNotSent } from '../../src/core/send/outbox/state';
 
 const NOW = 1_700_000_000_000;
@@ -109,4 +110,14 @@ test('a delivery means the network is back: that robot\'s messages waiting out a
   assert.equal(by.get('c')!.retryAt, NOW + 60_000, 'a certificate problem is not the network coming back');
   assert.equal(by.get('d')!.retryAt, NOW + 5_000, 'another robot');
   assert.equal(by.get('e')!.retryAt, NOW + 5_000, 'a failed message waits for the user');
+});
+
+test('settle: a delivered part releases the robot\'s other messages waiting offline', () => {
+  const offline = problem('unreachable', 'backoff', { errmsg: 'ECONNREFUSED' });
+  const sending = job('now', { inFlight: { attemptId: 'a1', part: 0, at: NOW, owner: 'w1' } });
+  const waitingOffline = job('later', { retryAt: NOW + 5_000, attempts: 3, lastProblem: offline });
+  const state = stateWith([sending, waitingOffline], { r1: [NOW] });
+  settle(state, { job: sending, part: 0, at: NOW, attemptId: 'a1' }, { ok: true, attempts: 1, bytes: 10 } as never, NOW + 10);
+  assert.deepEqual(state.jobs.map((j) => j.id), ['later'], 'the delivered one is done');
+  assert.equal(state.jobs[0].retryAt, undefined, 'the other goes now');
 });

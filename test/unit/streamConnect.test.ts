@@ -196,23 +196,24 @@ test('started during an outage (connections/open answers 503): reconnecting, the
   assert.equal(h.messages.length, 1);
 });
 
-test('at start only refused credentials give up: 403 (app not published), 400, 404 and a 502 page are retried', async (t) => {
+test('at start only refused credentials give up: 403 (app not published), 400, 404, a 502 page, a 503 naming auth are retried', async (t) => {
   const h = await setup(t);
   h.standIn.failNextOpens(
     { status: 403, code: 'Forbidden.AccessDenied', message: 'app not published' },
     { status: 400, code: 'InvalidParameter', message: 'subscriptions' },
     { status: 404, code: 'NotFound' },
     { status: 502, code: '' },
+    { status: 503, code: 'AuthServiceUnavailable' },
   );
   await h.client.start();
   assert.equal(h.client.state, 'connected');
-  assert.equal(h.errors.length, 4, h.errors.join('\n'));
+  assert.equal(h.errors.length, 5, h.errors.join('\n'));
   assert.match(h.errors[0], /refused access for the Client ID "dingstreamtest0001" \(HTTP 403, Forbidden\.AccessDenied: app not published\).*published.*retrying/);
   for (const error of h.errors) {
     assert.doesNotMatch(error, /Client Secret/);
     assert.match(error, /retrying/);
   }
-  assert.deepEqual(h.standIn.openRequests.map((r) => r.status), [403, 400, 404, 502, 200]);
+  assert.deepEqual(h.standIn.openRequests.map((r) => r.status), [403, 400, 404, 502, 503, 200]);
 });
 
 test('403 QpsLimit and 429 are named as rate limiting (not as wrong credentials) and retried', async (t) => {

@@ -33,9 +33,10 @@ const WEBHOOK_URL = /https?:\/\/[^\s]*\/robot\/(?:send|sendBySession)\?[^\s]*/gi
 
 function messageText(m: InboundMessage, secrets: readonly string[]): string {
   const text = m.msgtype === 'text' ? (m.text?.content ?? '').replace(/\r\n?/g, '\n').replace(HIDDEN, '').trim() : summarize(m);
-  // The user's own robot tokens and secrets, if someone pasted one into the chat, do not reach a model either.
-  const withoutSecrets = secrets.filter((v) => v.length >= 8).reduce((t, v) => t.split(v).join('[secret removed]'), text);
-  return withoutSecrets.replace(WEBHOOK_URL, '[webhook URL removed]');
+  // The user's own robot tokens and secrets, if someone pasted one into the chat, do not reach a model either
+  // (after the URLs, whose pattern a replacement inside them would cut short).
+  const withoutUrls = text.replace(WEBHOOK_URL, '[webhook URL removed]');
+  return secrets.filter((v) => v.length >= 8).reduce((t, v) => t.split(v).join('[secret removed]'), withoutUrls);
 }
 
 /** A value inside the marker line: one line, no quotes or angle brackets (it cannot end the marker). */

@@ -8,7 +8,8 @@ export function addressSignature(read: typeof networkInterfaces = networkInterfa
   const addresses: string[] = [];
   for (const [name, entries] of Object.entries(read())) {
     for (const entry of entries ?? []) {
-      if (!entry.internal && !entry.address.startsWith('fe80:') && !entry.address.startsWith('169.254.')) addresses.push(`${name}=${entry.address}`);
+      const linkLocal = entry.address.startsWith('fe80:') || entry.address.startsWith('169.254.');
+      if (!entry.internal && !linkLocal) addresses.push(`${name}=${entry.address}`);
     }
   }
   return addresses.sort().join(',');

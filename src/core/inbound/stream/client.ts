@@ -144,7 +144,9 @@ export class StreamClient {
     const { endpoint, ticket } = await this.requestTicket();
     if (epoch !== this.epoch) throw new StreamError('the Stream client was stopped before it connected', 'stopped');
     const tls = await this.options.tlsFor?.(new URL(endpoint));
-    if (epoch !== this.epoch) throw new StreamError('the Stream client was stopped before it connected', 'stopped');
+    if (epoch !== this.epoch || this.attempt?.signal.aborted) {
+      throw new StreamError('the Stream client was stopped before it connected', 'stopped');
+    }
     const conn = openSocket(endpoint, ticket, epoch, {
       handshakeTimeoutMs: this.settings.connectTimeoutMs,
       tls,

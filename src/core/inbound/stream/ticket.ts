@@ -59,11 +59,11 @@ function isRateLimit(status: number, code: string | undefined): boolean {
 }
 
 /**
- * Refused credentials, the one answer not worth retrying at start: 401, or a code that names authentication
- * (InvalidAuthentication, authFailed) whatever the status. Anything else may pass: an outage, a proxy's page.
+ * Refused credentials, the one answer not worth retrying at start: 401, or another answer below 500 whose code
+ * names authentication (InvalidAuthentication, authFailed). Anything else may pass: an outage, a proxy's page.
  */
 function isAuthRefusal(status: number, code: string | undefined): boolean {
-  return status === 401 || (!!code && /auth/i.test(code) && !/authori[sz]ed/i.test(code));
+  return status === 401 || (status < 500 && !!code && /auth/i.test(code));
 }
 
 /** Asks the gateway for a WebSocket endpoint and a ticket; throws a StreamError saying what went wrong. */
@@ -94,7 +94,8 @@ export async function requestTicket(request: TicketRequest): Promise<{ endpoint:
   } catch (error) {
     if (stopped?.aborted) throw new StreamError('the Stream client was stopped before it connected', 'stopped');
     if (timeout.signal.aborted) throw new StreamError(`DingTalk's Stream gateway did not answer within ${request.timeoutMs} ms`, 'network');
-    const explained = certificateOrProxyText(error, (error as { proxy?: string }).proxy);
+    const proxy = error instanceof Error ? (error as { proxy?: unknown }).proxy : undefined;
+    const explained = certificateOrProxyText(error, typeof proxy === 'string' ? proxy : undefined);
     throw new StreamError(request.redact(`could not reach DingTalk's Stream gateway: ${explained ?? describe(error)}`), 'network');
   } finally {
     clearTimeout(timer);

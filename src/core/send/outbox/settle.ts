@@ -14,7 +14,9 @@ export type Claim = { job: OutboxJob; part: number; at: number; attemptId: strin
  * Failures before the request left this machine that only the user's setup can fix (a certificate, the
  * proxy): the message was not sent, so it is tried again, at the slower pace of a server error.
  */
-const NEVER_LEFT = new Set<DingTalkProblem['kind']>(['tlsFailed', 'tlsUntrusted', 'tlsHostMismatch', 'tlsExpired', 'proxyFailed', 'proxyAuth']);
+const NEVER_LEFT = new Set<DingTalkProblem['kind']>([
+  'tlsFailed', 'tlsUntrusted', 'tlsHostMismatch', 'tlsExpired', 'proxyFailed', 'proxyAuth',
+]);
 
 /** What one request's outcome does to its job (if the job is still the one that was claimed). */
 export function settle(s: OutboxState, claim: Claim, outcome: SendOutcome, now: number): void {
@@ -22,7 +24,8 @@ export function settle(s: OutboxState, claim: Claim, outcome: SendOutcome, now: 
   if (!job || job.inFlight?.attemptId !== claim.attemptId) return; // discarded or retried meanwhile
   delete job.inFlight;
   // It reached DingTalk somewhere between the claim and now: count it at the later moment.
-  const reached = outcome.ok || outcome.problem.errcode !== undefined || ['serverError', 'mayHaveBeenDelivered'].includes(outcome.problem.kind);
+  const reached = outcome.ok || outcome.problem.errcode !== undefined
+    || ['serverError', 'mayHaveBeenDelivered'].includes(outcome.problem.kind);
   if (reached) moveSend(s, job.robotId, claim.at, now);
   if (outcome.ok) {
     job.sentParts = claim.part + 1;

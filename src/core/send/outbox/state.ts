@@ -73,7 +73,8 @@ export const THROTTLE_MS = 600_000;
 export const SENT_KEPT = 50;
 /**
  * Not sent at all (offline, refused connection): cheap to try again (one connection attempt), so soon, capped
- * at 5 s, so that messages go within seconds of the network coming back (no signal for that reaches us).
+ * at 5 s, so that messages go within seconds of the network coming back (the only signals: an address change,
+ * core/net/networkWatch, and another message getting through).
  */
 export const NOT_SENT_BACKOFF_MS = [1_000, 2_000, 5_000];
 /** DingTalk answered 5xx: it saw the request; wait longer. */
