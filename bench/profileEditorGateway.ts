@@ -1,5 +1,5 @@
 // Where code-server's extension host spends its time while wrk loads the gateway (the in-editor bench row):
-//   npm run package && npm run build:tests && node out/bench/profileEditorGateway.js [signed|replayed|forged] [seconds]
+//   npm run package && npm run build:tests && node out/bench/profileEditorGateway.js [signed|replayed|forged|forgedFresh] [seconds]
 // The gateway is started as in the bench; SIGUSR1 opens the extension host's inspector (127.0.0.1:9229), a CPU
 // profile is taken over the DevTools protocol from the start of the load until the extension host is idle
 // again, saved under test-results/ (open it in Chrome DevTools) and summarised here, heaviest frames first.
@@ -82,8 +82,9 @@ export function summary(profile: Profile, bundle: string[]): string {
 }
 
 async function main(): Promise<void> {
-  const kind = process.argv[2] === 'forged' ? 'forged' : process.argv[2] === 'replayed' ? 'replayed' : 'signed';
-  const replayed = kind === 'replayed'; // one msgId for the whole run, as the issue measured
+  const kinds = ['signed', 'replayed', 'forged', 'forgedFresh'] as const;
+  const kind = kinds.find((k) => k === process.argv[2]) ?? 'signed';
+  const replayed = kind === 'replayed' || kind === 'forged'; // one callback for the whole run, as the issue measured
   const seconds = Number(process.argv[3] ?? 5);
   const standIn = await startDingTalkStandIn({ robots: [ROBOT] });
   const port = await freePort();
