@@ -127,7 +127,9 @@ async function inlineAction(w: Workbench, text: string, action: string): Promise
  */
 async function keyboardAction(w: Workbench, text: string, action: string): Promise<void> {
   const target = messageRow(w, 'Li Lei', text);
-  const row = `.monaco-list-row.focused[aria-label^="Li Lei at "][aria-label*="${text}"]`;
+  // Focused and selected: the menu's command gets the focused row, and a selection left on another row
+  // (a conversation clicked before) must not be what it acts on.
+  const row = `.monaco-list-row.focused.selected[aria-label^="Li Lei at "][aria-label*="${text}"]`;
   const focused = w.page.locator(`.part.sidebar .monaco-list:focus-within ${row}`);
   for (let attempt = 1; ; attempt++) {
     await target.click();

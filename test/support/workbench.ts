@@ -118,11 +118,13 @@ export class Workbench {
 
   /** Picks an entry of the open context menu (hover, then Enter: VS Code ignores a click right after the menu opens). */
   async pickFromContextMenu(label: string): Promise<void> {
-    const item = this.page.locator('.context-view .action-item', { hasText: label }).first();
+    // The whole label: "Reply" must not pick "Quote in Reply".
+    const exactly = this.page.locator('.action-label', { hasText: new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) });
+    const item = this.page.locator('.context-view .action-item', { has: exactly }).first();
     await item.waitFor({ state: 'visible' });
     await item.hover();
     // The menu lives in a shadow root: Playwright's locators see into it, document.querySelector does not.
-    await this.page.locator('.context-view .action-item.focused', { hasText: label }).first().waitFor();
+    await this.page.locator('.context-view .action-item.focused', { has: exactly }).first().waitFor();
     await this.page.keyboard.press('Enter');
     await this.page.locator('.context-view .monaco-menu').waitFor({ state: 'hidden' });
   }
