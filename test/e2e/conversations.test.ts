@@ -4,6 +4,7 @@
 // every window.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Locator } from 'playwright-core';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -120,24 +121,31 @@ async function inlineAction(w: Workbench, text: string, action: string): Promise
 }
 
 /**
- * The same action from the keyboard: focus the row, open its context menu (Shift+F10), pick the action.
- * Shift+F10 opens the menu of the focused row, so the row must show focus first: a click can be lost while
- * the tree re-renders (it does when a conversation is marked read), and the menu would then act on the row
- * focused before. As a user would, click again until the row shows focus.
+ * The same action from the keyboard: focus the row, open its context menu (Shift+F10), pick the action, and wait
+ * for what it shows (`shows`). Shift+F10 opens the menu of the focused row, so the row must show focus first: a
+ * click can be lost while the tree re-renders (it does when a conversation is marked read), and the menu would
+ * then act on the row focused before. As a user would, click again until the row shows focus; and if nothing
+ * shows (the menu or its command went astray while the tree re-rendered: seen under load, twice in a suite of
+ * runs), press Escape and do it once more.
  */
-async function keyboardAction(w: Workbench, text: string, action: string): Promise<void> {
+async function keyboardAction(w: Workbench, text: string, action: string, shows: Locator): Promise<void> {
   const target = messageRow(w, 'Li Lei', text);
   // Focused and selected: the menu's command gets the focused row, and a selection left on another row
   // (a conversation clicked before) must not be what it acts on.
   const row = `.monaco-list-row.focused.selected[aria-label^="Li Lei at "][aria-label*="${text}"]`;
   const focused = w.page.locator(`.part.sidebar .monaco-list:focus-within ${row}`);
   for (let attempt = 1; ; attempt++) {
-    await target.click();
-    if (await focused.first().waitFor({ timeout: 5_000 }).then(() => true, () => false)) break;
-    if (attempt === 3) throw new Error(`the message row "${text}" did not take the focus`);
+    for (let click = 1; ; click++) {
+      await target.click();
+      if (await focused.first().waitFor({ timeout: 5_000 }).then(() => true, () => false)) break;
+      if (click === 3) throw new Error(`the message row "${text}" did not take the focus`);
+    }
+    await w.page.keyboard.press('Shift+F10');
+    await w.pickFromContextMenu(action);
+    if (await shows.first().waitFor({ timeout: 10_000 }).then(() => true, () => false)) return;
+    if (attempt === 2) throw new Error(`"${action}" on the message "${text}" showed nothing, twice`);
+    await w.pressEscape();
   }
-  await w.page.keyboard.press('Shift+F10');
-  await w.pickFromContextMenu(action);
 }
 
 function historyFile(): string {
@@ -204,7 +212,7 @@ describe('conversations', () => {
       await postCallback({ text: '@all please check the deploy\nit is red' });
       await messageRow(wb, 'Li Lei', 'please check the deploy').waitFor();
       const before = standIn.sessionReplies.length;
-      await keyboardAction(wb, 'please check the deploy', 'Quote in Reply');
+      await keyboardAction(wb, 'please check the deploy', 'Quote in Reply', wb.page.locator('.quick-input-widget', { hasText: 'Reply as' }));
       await wb.pick('Markdown');
       // The box starts with "> " (a quote), which answerInputBox would take for the Command Palette: typed here.
       await wb.page.waitForFunction(() => (document.querySelector('.quick-input-widget input') as HTMLInputElement | null)
@@ -225,8 +233,9 @@ describe('conversations', () => {
       await row(wb, 'Old Team').click();
       const repliesBefore = standIn.sessionReplies.length;
       const acceptedBefore = standIn.accepted.length;
-      await keyboardAction(wb, 'an old question', 'Reply');
-      await wb.clickNotificationButton(/reply link of "Old Team" has expired/, 'Post to the Group');
+      const expired = /reply link of "Old Team" has expired/;
+      await keyboardAction(wb, 'an old question', 'Reply', wb.page.locator('.notifications-toasts .notification-toast', { hasText: expired }));
+      await wb.clickNotificationButton(expired, 'Post to the Group');
       await wb.pick('Text');
       await wb.answerInputBox('answering in the group instead');
       const accepted = await standIn.waitForAccepted(acceptedBefore + 1);
