@@ -30,6 +30,11 @@ export function unescapeNewlines(text: string): string {
   return text.replace(/\\n/g, '\n');
 }
 
+/** A file's path as the message shows it: relative to its workspace folder, with `/` on every platform. */
+function workspacePath(uri: vscode.Uri): string {
+  return vscode.workspace.asRelativePath(uri, false).replace(/\\/g, '/');
+}
+
 function lacksKeyword(robot: RobotConfig, message: RobotMessage): boolean {
   if (robot.keywords.length === 0) return false;
   const content = messageTextForKeywords(message);
@@ -137,7 +142,7 @@ export class SendCommands {
     const endLine = range.end.character === 0 && range.end.line > range.start.line ? range.end.line - 1 : range.end.line;
     const robot = await this.target();
     if (!robot) return;
-    const relativePath = vscode.workspace.asRelativePath(editor.document.uri, false).replace(/\\/g, '/');
+    const relativePath = workspacePath(editor.document.uri);
     const snippet = snippetMarkdown({
       path: relativePath,
       startLine: range.start.line + 1,
@@ -170,8 +175,7 @@ export class SendCommands {
     const origin = await fileOrigin(target);
     const text = toDingTalkMarkdown(source, { baseDir: path.dirname(target.fsPath) }) + (origin ? `\n\n${originText(origin)}` : '');
     const message = await mentionStep(markdownMessage(title, text, 'none'));
-    const label = vscode.workspace.asRelativePath(target, false).replace(/\\/g, '/');
-    if (message) await this.deliver(robot, message, title, true, { label, text: source, firstLine: 1 });
+    if (message) await this.deliver(robot, message, title, true, { label: workspacePath(target), text: source, firstLine: 1 });
   }
 
   /** Optional preview, keyword check, then queue and report. Never drops the message on failure. */

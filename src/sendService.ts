@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import type { ProbeOutcome, RobotClient, SendOutcome } from './core/client';
-import { DingTalkProblem, problem } from './core/errors';
+import { DingTalkProblem, OFFLINE_PROBLEMS, problem, SETUP_PROBLEMS } from './core/errors';
 import type { JobOutcome, Outbox } from './core/send/outbox/outbox';
 import type { OutboxJob, SenderInfo, SentRecord } from './core/send/outbox/state';
 import { bodyBytes, RobotMessage, validateMessage } from './core/messages';
@@ -38,10 +38,8 @@ export interface QueueState {
   sender?: SenderInfo & { self: boolean };
 }
 
-/** Problems of a try that never reached DingTalk (the machine or its network is the cause). */
-const NOT_REACHED = new Set<DingTalkProblem['kind']>([
-  'unreachable', 'timeout', 'tlsFailed', 'tlsUntrusted', 'tlsHostMismatch', 'tlsExpired', 'proxyFailed', 'proxyAuth',
-]);
+/** A try that never reached DingTalk (the machine, its network or its setup is the cause). */
+const notReached = (kind: DingTalkProblem['kind']) => OFFLINE_PROBLEMS.has(kind) || SETUP_PROBLEMS.has(kind);
 
 
 export type TestOutcome = { ok: true } | { ok: false; text: string; field?: FormField };
@@ -121,14 +119,13 @@ export class SendService implements vscode.Disposable {
       outbox.onError((error) => this.log.error(`outbox: ${errorMessage(error)}`));
       this.queue = outbox;
       // Only the window that sends watches: it is the one that tries again.
-      const stopWatching = watchNetwork({
+      this.stopWatchingNetwork = watchNetwork({
         active: () => outbox.isSender && this.state().offline > 0,
         onChange: () => {
           this.log.info('network: this computer\'s addresses changed; messages waiting offline are tried now');
           void outbox.networkChanged().catch((error: unknown) => this.log.error(`outbox: ${errorMessage(error)}`));
         },
       });
-      this.stopWatchingNetwork = stopWatching;
       await outbox.start();
       this.log.info(`outbox: shared by every window; this window (extension host ${process.pid}) ${outbox.isSender ? 'sends' : 'follows'}`);
       sending = outbox.isSender;
@@ -261,7 +258,7 @@ export class SendService implements vscode.Disposable {
   /** Outbox numbers for the status bar and Show Queue (shared by every window). */
   state(robotId?: string): QueueState {
     const stats = this.queue?.stats(robotId);
-    const offline = this.jobs(robotId).filter((j) => j.state === 'waiting' && j.lastProblem && NOT_REACHED.has(j.lastProblem.kind));
+    const offline = this.jobs(robotId).filter((j) => j.state === 'waiting' && j.lastProblem && notReached(j.lastProblem.kind));
     return {
       offline: offline.length,
       offlineReason: offline.at(-1)?.lastProblem,

@@ -225,12 +225,22 @@ export function explainNetworkError(error: unknown, context: NetworkContext = {}
 }
 
 /**
+ * Failures before the request left this machine that only the user's setup can fix: a certificate, the proxy.
+ */
+export const SETUP_PROBLEMS: ReadonlySet<ProblemKind> = new Set<ProblemKind>([
+  'tlsFailed', 'tlsUntrusted', 'tlsHostMismatch', 'tlsExpired', 'proxyFailed', 'proxyAuth',
+]);
+
+/** Failures before the request left this machine because the network was down or DingTalk out of reach. */
+export const OFFLINE_PROBLEMS: ReadonlySet<ProblemKind> = new Set<ProblemKind>(['unreachable', 'timeout']);
+
+/**
  * A certificate or proxy failure in words, with the advice (the proxy named when known), for paths that show
  * an error's text rather than a problem (Stream mode); undefined for other failures, whose own text is clear.
  */
 export function certificateOrProxyText(error: unknown, proxy?: string): string | undefined {
   const found = explainNetworkError(error, { proxy });
-  if (!/^(tls|proxy)/.test(found.kind)) return undefined;
+  if (!SETUP_PROBLEMS.has(found.kind)) return undefined;
   const args = found.args ?? [];
   // Said of messages being sent; not of a connection.
   const text = found.message.replace(/\{(\d)\}/g, (_, i: string) => args[Number(i)] ?? '').replace(/ The message is kept\.$/, '');

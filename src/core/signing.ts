@@ -1,10 +1,9 @@
 // DingTalk HMAC signing (加签) for outgoing webhook calls and inbound callbacks.
 import * as crypto from 'node:crypto';
-import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** base64(HMAC-SHA256(key = secret, data = `${timestamp}\n${secret}`)), NOT url-encoded. */
 export function signature(secret: string, timestampMs: number | string): string {
-  return createHmac('sha256', secret) // a string key is taken as UTF-8
+  return crypto.createHmac('sha256', secret) // a string key is taken as UTF-8
     .update(`${timestampMs}\n${secret}`, 'utf8')
     .digest('base64');
 }
@@ -54,10 +53,10 @@ export function constantTimeEqual(a: string, b: string): boolean {
   const right = Buffer.from(b, 'utf8');
   if (left.length !== right.length) {
     // Still do a comparison of the same cost so a length difference looks like any other mismatch.
-    timingSafeEqual(left, left);
+    crypto.timingSafeEqual(left, left);
     return false;
   }
-  return timingSafeEqual(left, right);
+  return crypto.timingSafeEqual(left, right);
 }
 
 /** `crypto.hash` (a one-shot digest without a Hash object; Node 20.12+), when this Node has it. */

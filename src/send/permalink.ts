@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { HOST_KINDS, HOST_NAMES, HostKind, permalink, remoteRepository } from '../core/send/permalink';
+import { settledWithin } from '../core/settledWithin';
 import type { Snippet } from '../core/snippet';
 
 /** The part of the Git extension's API (vscode.git, getAPI(1)) used here. */
@@ -69,17 +70,6 @@ async function repositoryOf(api: GitApi, uri: vscode.Uri): Promise<GitRepository
   return (await api.openRepository(vscode.Uri.file(root))) ?? known;
 }
 
-/** Reads HEAD now (the Git extension notices a commit made outside VS Code a moment later), at most 3 s. */
-async function refreshed(repository: GitRepository): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<void>((resolve) => { timer = setTimeout(resolve, 3_000); });
-  try {
-    await Promise.race([repository.status?.(), limit]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** Hosts the user named as self-hosted GitHub or GitLab (machine setting: a workspace cannot add one). */
 function selfHostedHosts(): Record<string, HostKind> {
   const inspected = vscode.workspace.getConfiguration('dingtalk').inspect<Record<string, string>>('permalink.selfHosted');
@@ -105,8 +95,9 @@ async function gitOrigin(uri: vscode.Uri, isDirty: boolean, startLine?: number, 
     const api = await gitApi();
     const repository = api ? await repositoryOf(api, uri) : undefined;
     if (!repository) return undefined;
-    // So that a link never names the commit before (whose lines may differ).
-    await refreshed(repository);
+    // HEAD read now, at most 3 s: the Git extension notices a commit made outside VS Code a moment later, and a
+    // link must never name the commit before (whose lines may differ).
+    await settledWithin(repository.status?.() ?? Promise.resolve(), 3_000);
     const head = repository.state.HEAD;
     const upstream = head?.upstream;
     const remote = repository.state.remotes.find((r) => r.name === upstream?.remote);

@@ -36,7 +36,7 @@ function messageText(m: InboundMessage, secrets: readonly string[]): string {
   // The user's own robot tokens and secrets, if someone pasted one into the chat, do not reach a model either
   // (after the URLs, whose pattern a replacement inside them would cut short).
   const withoutUrls = text.replace(WEBHOOK_URL, '[webhook URL removed]');
-  return secrets.filter((v) => v.length >= 8).reduce((t, v) => t.split(v).join('[secret removed]'), withoutUrls);
+  return secrets.reduce((t, v) => t.split(v).join('[secret removed]'), withoutUrls);
 }
 
 /** A value inside the marker line: one line, no quotes or angle brackets (it cannot end the marker). */
@@ -57,6 +57,7 @@ export function transcript(
   entries: readonly ReceivedEntry[], labels: TranscriptLabels, nonce = randomBytes(6).toString('hex'), secrets: readonly string[] = [],
 ): string {
   if (entries.length === 0) return labels.none;
+  const hidden = secrets.filter((v) => v.length >= 8); // shorter values would cut words out of ordinary text
   const blocks = entries.map((e) => {
     const m = e.message;
     const where = m.conversationType === '1' ? labels.direct : m.conversationTitle || m.conversationId;
@@ -67,7 +68,7 @@ export function transcript(
       `senderId="${attribute(senderUserId(m))}"`,
       `time="${new Date(m.createAt || e.receivedAt).toISOString()}"`,
     ];
-    return `<<<chat-message ${nonce} ${fields.join(' ')}>>>\n${messageText(m, secrets)}\n<<<end ${nonce}>>>`;
+    return `<<<chat-message ${nonce} ${fields.join(' ')}>>>\n${messageText(m, hidden)}\n<<<end ${nonce}>>>`;
   });
   return `${labels.preamble}\n\n${blocks.join('\n\n')}`;
 }

@@ -1,7 +1,7 @@
 // What the answer to one request does to its job: delivered (the next part, or done), not sent (tried again
 // after a backoff, its slot given back), throttled (the robot paused), may have been delivered, or refused.
 import type { SendOutcome } from '../../client';
-import type { DingTalkProblem } from '../../errors';
+import { SETUP_PROBLEMS } from '../../errors';
 import {
   moveSend, NOT_SENT_BACKOFF_MS, OutboxJob, OutboxState, pauseRobot, releaseNotSent, SENT_KEPT, SERVER_BACKOFF_MS, THROTTLE_MS,
   unrecordSend,
@@ -9,14 +9,6 @@ import {
 
 /** One part of a job taken by the sender, with the time its request counts in the robot's window. */
 export type Claim = { job: OutboxJob; part: number; at: number; attemptId: string };
-
-/**
- * Failures before the request left this machine that only the user's setup can fix (a certificate, the
- * proxy): the message was not sent, so it is tried again, at the slower pace of a server error.
- */
-const NEVER_LEFT = new Set<DingTalkProblem['kind']>([
-  'tlsFailed', 'tlsUntrusted', 'tlsHostMismatch', 'tlsExpired', 'proxyFailed', 'proxyAuth',
-]);
 
 /** What one request's outcome does to its job (if the job is still the one that was claimed). */
 export function settle(s: OutboxState, claim: Claim, outcome: SendOutcome, now: number): void {
@@ -46,11 +38,12 @@ export function settle(s: OutboxState, claim: Claim, outcome: SendOutcome, now: 
     job.state = 'uncertain';
   } else if (found.retry === 'rateLimited') {
     pauseRobot(s, job.robotId, now + THROTTLE_MS);
-  } else if (found.retry === 'backoff' || NEVER_LEFT.has(found.kind)) {
-    // Not sent (offline, refused connection, TLS or the proxy refused): kept with its reason, tried again, capped.
+  } else if (found.retry === 'backoff' || SETUP_PROBLEMS.has(found.kind)) {
+    // Not sent (offline, refused connection, TLS or the proxy refused): kept with its reason, tried again, capped;
+    // a certificate or the proxy (which only the user's setup can fix) at the slower pace of a server error.
     const reachedDingTalk = found.kind === 'serverError';
     if (!reachedDingTalk) unrecordSend(s, job.robotId, claim.at);
-    const delays = reachedDingTalk || NEVER_LEFT.has(found.kind) ? SERVER_BACKOFF_MS : NOT_SENT_BACKOFF_MS;
+    const delays = reachedDingTalk || SETUP_PROBLEMS.has(found.kind) ? SERVER_BACKOFF_MS : NOT_SENT_BACKOFF_MS;
     const attempts = job.attempts ?? 0;
     job.retryAt = now + delays[Math.min(attempts, delays.length - 1)];
     job.attempts = attempts + 1;

@@ -1,7 +1,7 @@
 // The outbox as data: one state per machine, shared by every window through the store. Every change is a
 // pure function of the state read under the store's lock, so two windows never write over each other's jobs
 // and the 20-a-minute budget of a robot is one budget, whoever sends.
-import { DingTalkProblem, problem } from '../../errors';
+import { DingTalkProblem, OFFLINE_PROBLEMS, problem } from '../../errors';
 import type { RobotMessage } from '../../messages';
 import { RollingWindowLimiter } from '../../rateLimiter';
 
@@ -265,13 +265,10 @@ function restoredJob(raw: unknown): OutboxJob | undefined {
   };
 }
 
-/** Problems of a try that never left this computer because the network was down or DingTalk out of reach. */
-const OFFLINE = new Set<DingTalkProblem['kind']>(['unreachable', 'timeout']);
-
 /** A delivery to this robot went through, so the network is back: its messages waiting out an offline backoff go now. */
 export function releaseNotSent(s: OutboxState, robotId: string): void {
   for (const other of s.jobs) {
-    if (other.robotId !== robotId || other.state !== 'waiting' || !other.lastProblem || !OFFLINE.has(other.lastProblem.kind)) continue;
+    if (other.robotId !== robotId || other.state !== 'waiting' || !other.lastProblem || !OFFLINE_PROBLEMS.has(other.lastProblem.kind)) continue;
     other.retryAt = undefined;
     other.attempts = 0;
   }
