@@ -38,11 +38,6 @@ const host = (url: string) => new URL(url).host;
 const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const withCredentials = (url: string, user: string, password: string) => `http://${user}:${password}@${host(url)}`;
 
-/** Everything the DingTalk log channel wrote so far (its file in the extension host's log folder). */
-function dingtalkLog(session: Session): string {
-  return dingtalkLogFiles(session).map((f) => fs.readFileSync(f, 'utf8')).join('\n');
-}
-
 function dingtalkLogFiles(session: Session): string[] {
   return session.server.logFiles().filter((f) => /DingTalk\.log$/.test(f));
 }
@@ -67,7 +62,7 @@ async function send(wb: Workbench, text: string): Promise<void> {
 /** The toast saying the message was not sent; on a timeout, the DingTalk log says what happened instead. */
 async function notSentToast(session: Session) {
   return session.workbench.notification(/Not sent to Corp/).catch((error: Error) => {
-    throw new Error(`${error.message}\nDingTalk log:\n${dingtalkLog(session).slice(-3000)}`);
+    throw new Error(`${error.message}\nDingTalk log:\n${session.server.dingtalkLog().slice(-3000)}`);
   });
 }
 
@@ -111,7 +106,7 @@ describe('behind a proxy', () => {
       assert.equal(message.body.text.content, 'through the corporate proxy');
       assert.match(tinyproxy.log(), /oapi\.dingtalk\.com/);
       assert.ok(inspecting.connects.includes('oapi.dingtalk.com:443'), inspecting.connects.join(', '));
-      const log = dingtalkLog(session);
+      const log = session.server.dingtalkLog();
       assert.match(log, new RegExp(`requests to oapi\\.dingtalk\\.com go through the proxy ${escaped(host(tinyproxy.url))}, credentials from the proxy URL`));
       assert.ok(!log.includes(PROXY_USER.password), 'the proxy password is never logged');
     });
@@ -149,7 +144,7 @@ describe('behind a proxy', () => {
 /** A check that the extension host has seen http.proxy become `proxyUrl` since now (it logs "http.proxy is now host:port"). */
 function proxySeen(session: Session, proxyUrl: string): () => boolean {
   const seen = `http.proxy is now ${host(proxyUrl)};`;
-  const count = () => dingtalkLog(session).split(seen).length;
+  const count = () => session.server.dingtalkLog().split(seen).length;
   const before = count();
   return () => count() > before;
 }
@@ -187,7 +182,7 @@ describe('http.proxy changed while the window stays open', () => {
       assert.deepEqual(secondInspecting.connects, ['oapi.dingtalk.com:443'], 'the new proxy carried the send');
       assert.equal(viaFirst(), firstAfterChange, 'the old proxy saw nothing more');
       const proxyB = escaped(host(secondInspecting.url));
-      assert.match(dingtalkLog(session), new RegExp(`requests to oapi\\.dingtalk\\.com go through the proxy ${proxyB} \\(decided by settings\\)`));
+      assert.match(session.server.dingtalkLog(), new RegExp(`requests to oapi\\.dingtalk\\.com go through the proxy ${proxyB} \\(decided by settings\\)`));
       // The Settings editor wrote the user's settings file, and the window was never reloaded: a reload
       // starts another extension host, with a log folder of its own.
       const userSettings = JSON.parse(fs.readFileSync(path.join(session.server.userDataDir, 'User', 'settings.json'), 'utf8'));

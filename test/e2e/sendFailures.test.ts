@@ -2,7 +2,6 @@
 // reach, and a corporate proxy (a real tinyproxy) set that loopback bypasses. The message is never silently dropped.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import { freePort } from '../support/codeServer';
 import { startDingTalkStandIn, StandIn } from '../support/dingtalkStandIn';
 import { addRobotInView, sendMessageTo } from '../support/dingtalkUi';
@@ -20,8 +19,7 @@ let wb: Workbench;
 
 /** How many requests to robot "Good" failed so far, from the extension's DingTalk log (one line per request). */
 function failedRequestsToGood(): number {
-  const log = session.server.logFiles().filter((f) => /DingTalk\.log$/.test(f)).map((f) => fs.readFileSync(f, 'utf8')).join('\n');
-  return (log.match(/send text to Good: .*errcode/g) ?? []).length;
+  return (session.server.dingtalkLog().match(/send text to Good: .*errcode/g) ?? []).length;
 }
 
 before(async () => {

@@ -6,7 +6,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import * as fs from 'node:fs';
 import { waitUntil } from '../support/codeServer';
 import { startDingTalkStandIn, StandIn } from '../support/dingtalkStandIn';
 import { addRobotInView } from '../support/dingtalkUi';
@@ -26,9 +25,6 @@ let proxy: InterceptingProxy;
 let session: Session;
 let wb: Workbench;
 
-function dingtalkLog(): string {
-  return session.server.logFiles().filter((f) => /DingTalk\.log$/.test(f)).map((f) => fs.readFileSync(f, 'utf8')).join('\n');
-}
 
 before(async () => {
   standIn = await startDingTalkStandIn({ robots: [ROBOT] });
@@ -69,9 +65,9 @@ describe('Stream mode recovers by itself', () => {
       const shown = await (await wb.notification('Stream mode, 0 of 1 connected')).innerText();
       assert.match(shown, /"Streamer": reconnecting: DingTalk's Stream gateway answered HTTP 503, ServiceUnavailable/);
       await wb.screenshot('stream-reconnecting-503');
-      await waitUntil(() => /stream Streamer: reconnecting/.test(dingtalkLog()), 20_000, 'reconnecting in the log');
+      await waitUntil(() => /stream Streamer: reconnecting/.test(session.server.dingtalkLog()), 20_000, 'reconnecting in the log');
       await gateway.waitForConnections(1, 30_000);
-      await waitUntil(() => /stream connected for Streamer/.test(dingtalkLog()), 20_000, 'connected in the log');
+      await waitUntil(() => /stream connected for Streamer/.test(session.server.dingtalkLog()), 20_000, 'connected in the log');
       assert.deepEqual(gateway.openRequests.map((r) => r.status), [503, 503, 200]);
       assert.ok(proxy.connects.includes('api.dingtalk.com:443'), proxy.connects.join(', '));
       assert.ok(proxy.connects.includes('wss-open-connection.dingtalk.com:443'), proxy.connects.join(', '));
@@ -98,7 +94,7 @@ describe('Stream mode recovers by itself', () => {
       await wb.screenshot('stream-rate-limited');
       await gateway.waitForAccepted(accepted + 1, 30_000);
       assert.deepEqual(gateway.openRequests.slice(opened).map((r) => r.status), [403, 403, 403, 200]);
-      const log = dingtalkLog();
+      const log = session.server.dingtalkLog();
       assert.match(log, /rate limiting connection requests for this app \(HTTP 403, Forbidden\.AccessDenied\.QpsLimitForApi/);
       assert.doesNotMatch(log, /refused the Client ID/);
       assert.ok(!log.includes(APP.clientSecret));

@@ -37,6 +37,8 @@ export interface CodeServer {
   folderUrl(extraQuery?: string): string;
   /** Everything the server and the extension host logged, for secret scans. */
   logFiles(): string[];
+  /** Everything the extension's DingTalk log channel wrote so far, in every extension host of this server. */
+  dingtalkLog(): string;
   /** User and machine settings merged (machine-scoped settings of a remote window live in Machine/). */
   settings(): Record<string, unknown>;
   stop(): Promise<void>;
@@ -165,6 +167,8 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
     workspace,
     folderUrl: (extraQuery = '') => `${baseUrl}/?folder=${encodeURIComponent(workspace)}${extraQuery}`,
     logFiles: () => listFiles(path.join(userDataDir, 'logs')),
+    dingtalkLog: () => listFiles(path.join(userDataDir, 'logs')).filter((f) => /DingTalk\.log$/.test(f))
+      .map((f) => fs.readFileSync(f, 'utf8')).join('\n'),
     settings: () => Object.assign({}, ...['User', 'Machine'].map((scope) => {
       const file = path.join(userDataDir, scope, 'settings.json');
       return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};
